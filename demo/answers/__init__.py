@@ -1,0 +1,1 @@
+"""The answers catalog: every answered interview question, its code and its proof."""

@@ -1,0 +1,85 @@
+"""The single error path: JSON for API clients, an HTML page for browsers (Q116, Q117, Q120).
+
+Every `HTTPException` (including `abort(...)`) and every unexpected exception ends here.
+JSON errors always have the shape ``{"errors": {"body": ["message"], <field>: [...]}}``,
+the RealWorld Conduit shape, so one client-side parser handles every failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
+
+# Headers the original error response carries that clients need (Allow on 405,
+# Retry-After on 429, WWW-Authenticate on 401); the body and its type are replaced.
+_DROPPED_HEADERS = {"content-type", "content-length"}
+
+ErrorDetail = str | Mapping[str, Sequence[str]]
+
+
+def wants_json() -> bool:
+    """True when the client is an API client: an `/api` URL, a JSON body or `Accept`."""
+    if request.path == "/api" or request.path.startswith("/api/"):
+        return True
+    if request.is_json:
+        return True
+    accept = request.accept_mimetypes
+    best = accept.best_match(["text/html", "application/json"])
+    return best == "application/json" and accept["application/json"] > accept["text/html"]
+
+
+def error_body(status: int, detail: ErrorDetail) -> dict[str, dict[str, list[str]]]:
+    """The stable JSON error shape; field errors keep their keys and gain a ``body`` summary."""
+    if isinstance(detail, str):
+        return {"errors": {"body": [detail]}}
+    errors = {key: [str(m) for m in messages] for key, messages in detail.items()}
+    if "body" not in errors:
+        errors["body"] = [f"{key} {message}" for key, msgs in errors.items() for message in msgs]
+    return {"errors": errors}
+
+
+def error_response(
+    status: int, detail: ErrorDetail | None = None, headers: Mapping[str, str] | None = None
+) -> Response:
+    """Build the error response in the format this request's client expects."""
+    title = HTTP_STATUS_CODES.get(status, "Error")
+    detail = detail if detail is not None else title
+    if wants_json():
+        response = jsonify(error_body(status, detail))
+    else:
+        message = (
+            detail
+            if isinstance(detail, str)
+            else "; ".join(error_body(status, detail)["errors"]["body"])
+        )
+        response = Response(
+            render_template("errors/error.html", status=status, title=title, message=message),
+            mimetype="text/html",
+        )
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        if key.lower() not in _DROPPED_HEADERS:
+            response.headers[key] = value
+    return response
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    """`abort(404)`, an unknown URL, a wrong method, a too-large body: all come here."""
+    status = error.code or 500
+    original = error.get_response()
+    return error_response(status, error.description or None, headers=dict(original.headers))
+
+
+def handle_unexpected_exception(error: Exception) -> Response:
+    """Log the traceback for the operators; tell the client nothing about internals."""
+    current_app.logger.exception("Unhandled exception on %s %s", request.method, request.path)
+    return error_response(500, InternalServerError.description)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Bind both handlers; Flask picks the most specific class, so HTTP errors stay HTTP."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected_exception)

@@ -1,0 +1,11 @@
+"""The Flask fundamentals blueprint: routing, templates, requests, contexts, hooks.
+
+Each topic lives in its own module that adds views to this one blueprint; importing the
+modules here is what registers their routes.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("fundamentals", __name__, template_folder="templates")
+
+from demo.fundamentals import home, running  # noqa: E402,F401  (route modules register on `bp`)

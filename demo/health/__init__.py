@@ -1,0 +1,1 @@
+"""Liveness and readiness probes for process managers and load balancers (Q170)."""

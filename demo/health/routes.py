@@ -1,0 +1,55 @@
+"""`/healthz` says the process is alive; `/readyz` says it can serve (Q170).
+
+Liveness must never touch a dependency: a database outage should take the pod out of the
+load balancer (readiness), not get every pod restarted in a loop (liveness).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+from sqlalchemy import text
+
+from demo.extensions import db, redis_client
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """Always 200 while the process can answer HTTP at all."""
+    return jsonify(status="ok")
+
+
+def _check_database() -> str | None:
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as exc:  # any driver error means "not ready"
+        db.session.rollback()
+        return type(exc).__name__
+    return None
+
+
+def _check_redis() -> str | None:
+    client = redis_client.client
+    if client is None:
+        return None
+    try:
+        client.ping()
+    except Exception as exc:
+        return type(exc).__name__
+    return None
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    """200 when the database (and Redis, when configured) answer; 503 naming what failed."""
+    checks = {"database": _check_database()}
+    if redis_client.client is not None:
+        checks["redis"] = _check_redis()
+    failed = sorted(name for name, error in checks.items() if error)
+    body = {
+        "status": "unavailable" if failed else "ready",
+        "checks": {name: error or "ok" for name, error in checks.items()},
+        "failed": failed,
+    }
+    return jsonify(body), 503 if failed else 200
