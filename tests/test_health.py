@@ -1,0 +1,54 @@
+"""Liveness and readiness probes answer as load balancers and orchestrators expect."""
+
+from __future__ import annotations
+
+import socket
+
+from demo import create_app
+
+
+def _closed_port() -> int:
+    """A loopback port with nothing listening on it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_healthz_is_200_json(client):
+    """`/healthz` answers 200 with a small JSON body and touches no dependency."""
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.json == {"status": "ok"}
+
+
+def test_readyz_is_200_when_the_database_answers(client):
+    """`/readyz` checks the database and reports each check by name."""
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ready", "checks": {"database": "ok"}, "failed": []}
+
+
+def test_readyz_is_503_naming_an_unreachable_redis():
+    """With Redis configured but down, `/readyz` is 503 and names `redis` as the failed check."""
+    app = create_app("testing", REDIS_URL=f"redis://127.0.0.1:{_closed_port()}/0")
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["failed"] == ["redis"]
+    assert response.json["checks"]["database"] == "ok"
+    assert response.json["checks"]["redis"] == "ConnectionError"
+
+
+def test_readyz_is_503_naming_an_unreachable_database():
+    """A database that cannot be reached makes `/readyz` 503 naming `database`, while `/healthz` stays 200."""
+    app = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://nobody@127.0.0.1:{_closed_port()}/none",
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}},
+    )
+    client = app.test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["failed"] == ["database"]
+    assert "127.0.0.1" not in response.get_data(as_text=True)
+    assert client.get("/healthz").status_code == 200
