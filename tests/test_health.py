@@ -40,7 +40,7 @@ def test_readyz_is_503_naming_an_unreachable_redis():
 
 
 def test_readyz_is_503_naming_an_unreachable_database():
-    """A database that cannot be reached makes `/readyz` 503 naming `database`, while `/healthz` stays 200."""
+    """An unreachable database makes `/readyz` 503 naming `database`; `/healthz` stays 200."""
     app = create_app(
         "testing",
         SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://nobody@127.0.0.1:{_closed_port()}/none",
