@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-stamp
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint format answers lock clean
+.PHONY: install run test lint format answers lock clean run-asgi
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -23,11 +23,19 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 
 install: $(STAMP)
 
-run: install  ## serve the app at http://127.0.0.1:5000 on embedded defaults
+run: install  ## migrate, seed the demo data, then serve at http://127.0.0.1:5000
+	$(BIN)/flask --app demo db upgrade
+	$(BIN)/flask --app demo seed
 	$(BIN)/python -m demo
 
-test: install lint  ## the whole suite
+# The suite runs on in-memory SQLite, then again on the server TEST_DATABASE_URL names when
+# it is set (.ci/run and the CI workflow point it at their PostgreSQL).
+TEST_SERVER_URL := $(TEST_DATABASE_URL)
+
+test: export TEST_DATABASE_URL :=
+test: install lint  ## the whole suite: SQLite, then TEST_DATABASE_URL's server if set
 	$(BIN)/pytest
+	$(if $(TEST_SERVER_URL),TEST_DATABASE_URL='$(TEST_SERVER_URL)' $(BIN)/pytest)
 
 lint: install
 	$(BIN)/ruff check .
@@ -45,3 +53,6 @@ lock: $(UV)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache
+
+run-asgi: install  ## the same app through its ASGI adapter (uvicorn) at http://127.0.0.1:5001
+	$(BIN)/uvicorn demo.asgi:asgi_app --host 127.0.0.1 --port 5001

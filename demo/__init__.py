@@ -72,6 +72,8 @@ def create_app(config: ConfigLike = None, **overrides: Any) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the extension objects from `demo.extensions` to this app."""
+    import demo.models  # noqa: F401  (registers every table on db.metadata for migrations)
+
     db.init_app(app)
     migrate.init_app(app, db)
     redis_client.init_app(app)

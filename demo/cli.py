@@ -10,6 +10,7 @@ import click
 from flask import Flask, current_app
 
 from demo.answers.cli import answers_command
+from demo.data.seed import seed_command
 
 
 @click.command("config-summary")
@@ -25,3 +26,4 @@ def register_commands(app: Flask) -> None:
     """Attach every project command to `app.cli`."""
     app.cli.add_command(answers_command)
     app.cli.add_command(config_summary_command)
+    app.cli.add_command(seed_command)

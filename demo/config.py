@@ -63,7 +63,8 @@ class BaseConfig:
         # One Redis serves everything unless a more specific variable overrides it.
         self.REDIS_URL = env.get("REDIS_URL") or None
 
-        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO").upper()
+        # `or`, not a .get() default: an empty `KEY=` line in .env means "use the default".
+        self.LOG_LEVEL = (env.get("LOG_LEVEL") or "INFO").upper()
         self.LOG_FORMAT = env.get("LOG_FORMAT") or self.default_log_format
         # How many proxies in front of the app may set X-Forwarded-* (0 = trust none).
         self.PROXY_FIX_X_FOR = _int(env.get("PROXY_FIX_X_FOR"), 0)
@@ -79,7 +80,7 @@ class BaseConfig:
         self.SESSION_COOKIE_SECURE = _bool(env.get("SESSION_COOKIE_SECURE"), self.secure_cookies)
         # Static assets change name when they change, so browsers may keep them long.
         self.SEND_FILE_MAX_AGE_DEFAULT = _int(env.get("SEND_FILE_MAX_AGE_DEFAULT"), 3600)
-        self.DEMO_GREETING = env.get("DEMO_GREETING", "Hello from flaskproof")
+        self.DEMO_GREETING = env.get("DEMO_GREETING") or "Hello from flaskproof"
 
     default_log_format = "text"
     secure_cookies = False

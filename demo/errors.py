@@ -1,4 +1,4 @@
-"""The single error path: JSON for API clients, an HTML page for browsers (Q116, Q117, Q120).
+"""The single error path: JSON for API clients, an HTML page for browsers (Q116, Q117, Q119, Q120).
 
 Every `HTTPException` (including `abort(...)`) and every unexpected exception ends here.
 JSON errors always have the shape ``{"errors": {"body": ["message"], <field>: [...]}}``,
@@ -74,8 +74,17 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 
 def handle_unexpected_exception(error: Exception) -> Response:
-    """Log the traceback for the operators; tell the client nothing about internals."""
+    """Log the traceback for the operators; tell the client nothing about internals.
+
+    In debug mode (or with ``PROPAGATE_EXCEPTIONS = True``) the exception is re-raised
+    after logging: a catch-all handler would otherwise swallow every exception before the
+    Werkzeug debugger of `flask run --debug` could show it (Q163).
+    """
     current_app.logger.exception("Unhandled exception on %s %s", request.method, request.path)
+    propagate = current_app.config.get("PROPAGATE_EXCEPTIONS")
+    # Unlike Flask's own default, TESTING alone does not propagate: tests see the real 500.
+    if propagate or (propagate is None and current_app.debug):
+        raise error
     return error_response(500, InternalServerError.description)
 
 

@@ -55,3 +55,6 @@ def configure_logging(app: Flask) -> None:
             root.removeHandler(existing)
     root.addHandler(build_handler(app.config["LOG_FORMAT"]))
     root.setLevel(app.config["LOG_LEVEL"])
+    # Flask sets `app.logger` to DEBUG in debug mode when it has no level of its own, which
+    # would let its lines (and the `demo.*` loggers below it) ignore LOG_LEVEL.
+    app.logger.setLevel(app.config["LOG_LEVEL"])

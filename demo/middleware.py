@@ -67,6 +67,9 @@ class RequestIdMiddleware:
             path = environ.get("PATH_INFO", "")
             method = environ.get("REQUEST_METHOD", "")
             status = seen.get("status", "-")
+            # The body may be closed after another request on this thread began (or, in tests,
+            # long after): stamp the line with this request's id, whatever is current now.
+            current_request_id.set(request_id)
             access_log.info(
                 "%s %s %s %.1fms",
                 method,

@@ -1,26 +1,109 @@
-"""Shared fixtures, in the style of Flask's tutorial: small, one job each."""
+"""Shared fixtures, in the style of Flask's tutorial: small, one job each.
+
+The database is SQLite in memory unless `TEST_DATABASE_URL` names a real server:
+
+- in memory, each app gets its own empty database (created here, gone with the engine);
+- with `TEST_DATABASE_URL` (PostgreSQL in CI), the schema is built once per session, the
+  server must answer (an unreachable server fails the run, it never skips it), and every
+  table is emptied after each test that ran SQL, so tests pass in any order.
+"""
 
 from __future__ import annotations
 
+import os
+import weakref
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import OperationalError
 
 from demo import create_app
+from demo.config import normalise_database_url
 from demo.extensions import db as _db
+
+# Every engine that opened a connection during the current test, whichever app built it.
+_engines_used: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _note_engine(connection: Connection) -> None:
+    _engines_used.add(connection.engine)
+
+
+def _server_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    return normalise_database_url(url) if url else None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database_server() -> Iterator[Engine | None]:
+    """With TEST_DATABASE_URL: fail unless the server answers, then build the schema once."""
+    event.listen(Engine, "engine_connect", _note_engine)
+    url = _server_url()
+    if url is None:
+        yield None
+        event.remove(Engine, "engine_connect", _note_engine)
+        return
+    connect_args = {"connect_timeout": 5} if url.startswith("postgresql") else {}
+    engine = create_engine(url, connect_args=connect_args)
+    try:
+        engine.connect().close()
+    except OperationalError as exc:
+        engine.dispose()
+        shown = make_url(url).render_as_string(hide_password=True)
+        pytest.fail(
+            f"TEST_DATABASE_URL is set ({shown}) but the database server cannot be reached: "
+            f"{exc.orig}. Start it, or unset TEST_DATABASE_URL to test on SQLite.",
+            pytrace=False,
+        )
+    import demo.models  # noqa: F401  (every table on the metadata)
+
+    with engine.begin() as connection:
+        _db.metadata.drop_all(connection)
+        _db.metadata.create_all(connection)
+    yield engine
+    event.remove(Engine, "engine_connect", _note_engine)
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _database_cleanup(database_server: Engine | None) -> Iterator[None]:
+    """After each test: empty the server's tables if it was used, close every pool opened.
+
+    Disposing also covers apps a test builds itself, whose pooled connections would
+    otherwise be closed by the garbage collector with a ResourceWarning.
+    """
+    _engines_used.clear()
+    yield
+    used = [engine for engine in _engines_used if engine is not database_server]
+    if database_server is not None and used:
+        with database_server.begin() as connection:
+            for table in reversed(_db.metadata.sorted_tables):
+                connection.execute(table.delete())
+    for engine in used:
+        engine.dispose()
+    _engines_used.clear()
 
 
 @pytest.fixture
-def app() -> Iterator[Flask]:
+def app(database_server: Engine | None) -> Iterator[Flask]:
     """A fresh app built by the factory with the testing config and an empty schema."""
     app = create_app("testing")
     with app.app_context():
-        _db.create_all()
+        if database_server is None:
+            _db.create_all()
         yield app
         _db.session.remove()
-        _db.drop_all()
+
+
+@pytest.fixture
+def db(app: Flask) -> SQLAlchemy:
+    """The Flask-SQLAlchemy extension, bound to `app`, inside its app context."""
+    return _db
 
 
 @pytest.fixture

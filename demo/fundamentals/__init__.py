@@ -8,4 +8,20 @@ from flask import Blueprint
 
 bp = Blueprint("fundamentals", __name__, template_folder="templates")
 
-from demo.fundamentals import home, running  # noqa: E402,F401  (route modules register on `bp`)
+from demo.fundamentals import (  # noqa: E402,F401  (route modules register on `bp`)
+    async_views,
+    basics,
+    blueprints_demo,
+    contexts,
+    data_demo,
+    errors_demo,
+    external,
+    home,
+    hooks,
+    requests_demo,
+    routing,
+    running,
+    signals_demo,
+    template_helpers,
+    templating,
+)

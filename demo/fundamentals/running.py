@@ -16,4 +16,5 @@ DEFAULT_PORT = 5000
 def dev_server_address(environ: Mapping[str, str] | None = None) -> tuple[str, int]:
     """The address `python -m demo` binds: HOST/PORT when set, else Flask's defaults."""
     env = os.environ if environ is None else environ
-    return env.get("HOST", DEFAULT_HOST), int(env.get("PORT", DEFAULT_PORT))
+    # Blank values (an empty `PORT=` line in .env) mean "use the default", not a crash.
+    return env.get("HOST") or DEFAULT_HOST, int(env.get("PORT") or DEFAULT_PORT)

@@ -22,3 +22,4 @@ def test_make_run_address_follows_host_and_port_variables():
     """`python -m demo` binds 127.0.0.1:5000 by default and HOST/PORT when they are set."""
     assert dev_server_address({}) == ("127.0.0.1", 5000)
     assert dev_server_address({"HOST": "0.0.0.0", "PORT": "8000"}) == ("0.0.0.0", 8000)
+    assert dev_server_address({"HOST": "", "PORT": ""}) == ("127.0.0.1", 5000)

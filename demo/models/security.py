@@ -1,0 +1,45 @@
+"""API keys for machine clients (used by the auth issue; the table exists now) (Q146).
+
+Only a hash of each key is stored. The short `prefix` (the key's first characters, not
+secret) is unique and indexed, so a presented key is found with one indexed lookup and
+then verified against `key_hash` in constant time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from demo.extensions import db
+from demo.models.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from demo.models.user import User
+
+
+class ApiKey(db.Model):
+    """One named API key of a user; revoked keys are kept for the audit trail."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(back_populates="api_keys")
+
+    @property
+    def is_active(self) -> bool:
+        """A key works until it is revoked."""
+        return self.revoked_at is None
+
+    def __repr__(self) -> str:
+        return f"<ApiKey {self.prefix}… of user {self.user_id}>"

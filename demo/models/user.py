@@ -1,0 +1,115 @@
+"""Users, their roles, and who follows whom (Q146).
+
+`follows` is a self-referential many-to-many: both columns point at `users.id`, so the
+relationship needs explicit `primaryjoin`/`secondaryjoin` to say which side is which.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from demo.extensions import db
+from demo.models.types import TimestampMixin
+
+if TYPE_CHECKING:
+    from demo.models.article import Article, Comment
+    from demo.models.security import ApiKey
+    from demo.models.upload import UploadedFile
+
+ROLE_NAMES = ("admin", "editor", "viewer")
+
+# Association tables carry no data of their own, so they are plain Tables, not models.
+# The composite primary key indexes the first column; the second gets its own index.
+follows = Table(
+    "follows",
+    db.metadata,
+    Column("follower_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("followed_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+    CheckConstraint("follower_id <> followed_id", name="not_self"),
+)
+
+user_roles = Table(
+    "user_roles",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role_id", ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Role(db.Model):
+    """A named permission set (admin, editor, viewer) granted to users."""
+
+    __tablename__ = "roles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+
+    users: Mapped[list[User]] = relationship(
+        secondary=user_roles, back_populates="roles", passive_deletes=True
+    )
+
+    def __repr__(self) -> str:
+        return f"<Role {self.name}>"
+
+
+class User(TimestampMixin, db.Model):
+    """A Conduit user. Only the password *hash* is stored, never the password."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    bio: Mapped[str | None] = mapped_column(Text)
+    image: Mapped[str | None] = mapped_column(String(2048))
+
+    # passive_deletes: deleting a user leaves the dependent rows to the database's
+    # ON DELETE CASCADE instead of loading every collection first.
+    articles: Mapped[list[Article]] = relationship(
+        back_populates="author", cascade="all, delete-orphan", passive_deletes=True
+    )
+    comments: Mapped[list[Comment]] = relationship(
+        back_populates="author", cascade="all, delete-orphan", passive_deletes=True
+    )
+    favorites: Mapped[list[Article]] = relationship(
+        secondary="favorites", back_populates="favorited_by", passive_deletes=True
+    )
+    following: Mapped[list[User]] = relationship(
+        secondary=follows,
+        primaryjoin=lambda: User.id == follows.c.follower_id,
+        secondaryjoin=lambda: User.id == follows.c.followed_id,
+        back_populates="followers",
+        passive_deletes=True,
+    )
+    followers: Mapped[list[User]] = relationship(
+        secondary=follows,
+        primaryjoin=lambda: User.id == follows.c.followed_id,
+        secondaryjoin=lambda: User.id == follows.c.follower_id,
+        back_populates="following",
+        passive_deletes=True,
+    )
+    roles: Mapped[list[Role]] = relationship(
+        secondary=user_roles, back_populates="users", passive_deletes=True
+    )
+    api_keys: Mapped[list[ApiKey]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+    uploads: Mapped[list[UploadedFile]] = relationship(
+        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @validates("email")
+    def _normalise_email(self, _key: str, value: str) -> str:
+        # One spelling per address, so the unique constraint also catches "A@x.io" vs "a@x.io".
+        return value.strip().lower()
+
+    def has_role(self, name: str) -> bool:
+        """True when one of the user's roles is called `name`."""
+        return any(role.name == name for role in self.roles)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
