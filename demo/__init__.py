@@ -15,7 +15,17 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from demo.config import BaseConfig, check_production, config_class
-from demo.extensions import db, migrate, redis_client, socketio
+from demo.extensions import (
+    csrf,
+    db,
+    jwt,
+    limiter,
+    login_manager,
+    migrate,
+    oauth,
+    redis_client,
+    socketio,
+)
 from demo.middleware import RequestIdMiddleware
 
 log = logging.getLogger(__name__)
@@ -78,17 +88,32 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db)
     redis_client.init_app(app)
     socketio.init_app(app, message_queue=app.config.get("REDIS_URL"), async_mode="threading")
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    jwt.init_app(app)
+    limiter.init_app(app)
+    oauth.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per topic; each package owns its routes, templates and helpers."""
     from demo.answers.routes import bp as answers_bp
+    from demo.auth import bp as auth_bp
     from demo.fundamentals import bp as fundamentals_bp
     from demo.health.routes import bp as health_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(fundamentals_bp)
+    app.register_blueprint(auth_bp)
     app.register_blueprint(answers_bp, url_prefix="/answers")
+
+    # CSRF protection is on for every POST in the app. The fundamentals demos (and the
+    # blueprints nested in them) are exempt: their POSTs store nothing beyond the caller's
+    # own session, they exist to show routing, parsing and hooks, and tokens there would bury
+    # those lessons. The auth pages show CSRF for real (Q093, Q097).
+    for endpoint, view in app.view_functions.items():
+        if endpoint.startswith(f"{fundamentals_bp.name}."):
+            csrf.exempt(view)
 
 
 def describe_mode(app: Flask) -> list[str]:

@@ -62,6 +62,11 @@ class BaseConfig:
 
         # One Redis serves everything unless a more specific variable overrides it.
         self.REDIS_URL = env.get("REDIS_URL") or None
+        # Rate-limit counters live in Redis when there is one, else in this process.
+        self.RATELIMIT_STORAGE_URI = (
+            env.get("RATELIMIT_STORAGE_URI") or self.REDIS_URL or "memory://"
+        )
+        self.RATELIMIT_HEADERS_ENABLED = True
 
         # `or`, not a .get() default: an empty `KEY=` line in .env means "use the default".
         self.LOG_LEVEL = (env.get("LOG_LEVEL") or "INFO").upper()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -55,15 +56,28 @@ def error_response(
             if isinstance(detail, str)
             else "; ".join(error_body(status, detail)["errors"]["body"])
         )
-        response = Response(
-            render_template("errors/error.html", status=status, title=title, message=message),
-            mimetype="text/html",
-        )
+        response = Response(_render_error_page(status, title, message), mimetype="text/html")
     response.status_code = status
     for key, value in (headers or {}).items():
         if key.lower() not in _DROPPED_HEADERS:
             response.headers[key] = value
     return response
+
+
+def _render_error_page(status: int, title: str, message: str) -> str:
+    """The site's error page; a bare page if the template itself cannot render.
+
+    The error page runs context processors (the current user, the CSRF token ...); if one
+    of those is what failed, the client must still get an answer, not a second exception.
+    """
+    try:
+        return render_template("errors/error.html", status=status, title=title, message=message)
+    except Exception:
+        current_app.logger.exception("The error page failed to render")
+        return (
+            f"<!doctype html><html lang=en><title>{status} {escape(title)}</title>"
+            f"<h1>{status} {escape(title)}</h1><p>{escape(message)}</p></html>"
+        )
 
 
 def handle_http_exception(error: HTTPException) -> Response:

@@ -1,17 +1,25 @@
 """Every extension object is created here once, unbound, and bound in `create_app` (Q055, Q056).
 
 Creating them at import time without an app is what lets the factory build many apps
-(one per test, one per worker process) from the same objects: `init_app` stores the
-per-app state in `app.extensions`, never on the extension object.
+(one per test, one per worker process) from the same objects: `init_app` keeps the per-app
+state in `app.extensions` or `app.config`. (Flask-Limiter is the exception worth knowing:
+it keeps its storage on the object and replaces it at every `init_app`.)
 """
 
 from __future__ import annotations
 
 import redis
+from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
+from flask_jwt_extended import JWTManager
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
+from flask_session import Session
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -54,3 +62,10 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 redis_client = RedisClient()
 socketio = SocketIO()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+jwt = JWTManager()
+# The client address is right behind a proxy because ProxyFix has rewritten it by then.
+limiter = Limiter(key_func=get_remote_address)
+server_session = Session()
+oauth = OAuth()

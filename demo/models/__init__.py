@@ -6,7 +6,7 @@ that `flask db migrate` (autogenerate) and `db.create_all()` see the whole schem
 
 from demo.models import sqlite as _sqlite  # noqa: F401  (turns on SQLite foreign keys)
 from demo.models.article import Article, Comment, Tag, article_tags, favorites
-from demo.models.security import ApiKey
+from demo.models.security import ApiKey, OAuthAccount
 from demo.models.types import TimestampMixin, UTCDateTime, utcnow
 from demo.models.upload import UploadedFile
 from demo.models.user import ROLE_NAMES, Role, User, follows, user_roles
@@ -16,6 +16,7 @@ __all__ = [
     "ApiKey",
     "Article",
     "Comment",
+    "OAuthAccount",
     "Role",
     "Tag",
     "TimestampMixin",

@@ -1,4 +1,4 @@
-"""API keys for machine clients (used by the auth issue; the table exists now) (Q146).
+"""Credentials other than passwords: API keys and linked OAuth accounts (Q098, Q127, Q146).
 
 Only a hash of each key is stored. The short `prefix` (the key's first characters, not
 secret) is unique and indexed, so a presented key is found with one indexed lookup and
@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from demo.extensions import db
@@ -43,3 +43,26 @@ class ApiKey(db.Model):
 
     def __repr__(self) -> str:
         return f"<ApiKey {self.prefix}… of user {self.user_id}>"
+
+
+class OAuthAccount(db.Model):
+    """A login at an OAuth 2 / OpenID Connect provider, linked to one local user.
+
+    The provider's stable subject id (``sub``), not the e-mail address, identifies the
+    account: e-mail addresses change hands, subjects do not.
+    """
+
+    __tablename__ = "oauth_accounts"
+    __table_args__ = (UniqueConstraint("provider", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="oauth_accounts")
+
+    def __repr__(self) -> str:
+        return f"<OAuthAccount {self.provider}:{self.subject} of user {self.user_id}>"

@@ -16,7 +16,7 @@ from demo.models.types import TimestampMixin
 
 if TYPE_CHECKING:
     from demo.models.article import Article, Comment
-    from demo.models.security import ApiKey
+    from demo.models.security import ApiKey, OAuthAccount
     from demo.models.upload import UploadedFile
 
 ROLE_NAMES = ("admin", "editor", "viewer")
@@ -66,6 +66,9 @@ class User(TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     bio: Mapped[str | None] = mapped_column(Text)
     image: Mapped[str | None] = mapped_column(String(2048))
+    # Bumped by "log out everywhere" and password changes: sessions and remember-me cookies
+    # carry the version they were issued with, so older ones stop working at once (Q145).
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     # passive_deletes: deleting a user leaves the dependent rows to the database's
     # ON DELETE CASCADE instead of loading every collection first.
@@ -96,6 +99,9 @@ class User(TimestampMixin, db.Model):
         secondary=user_roles, back_populates="users", passive_deletes=True
     )
     api_keys: Mapped[list[ApiKey]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+    oauth_accounts: Mapped[list[OAuthAccount]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
     )
     uploads: Mapped[list[UploadedFile]] = relationship(

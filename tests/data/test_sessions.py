@@ -83,7 +83,7 @@ def app_without_context(database_server) -> Iterator[Flask]:
     (The `app` fixture keeps a context open, and a request reuses an open context, so its
     teardown would only run when the test ends.)
     """
-    app = create_app("testing")
+    app = create_app("testing", WTF_CSRF_ENABLED=False)  # its own POST routes, not a CSRF test
     if database_server is None:
         with app.app_context():
             _db.create_all()  # the in-memory database lives as long as the engine's pool

@@ -110,7 +110,7 @@ def test_flashed_messages_are_stored_in_the_session(app, client):
 
 def test_typed_values_survive_the_round_trip():
     """The tagged JSON serializer keeps tuples, bytes and datetimes distinct from plain JSON."""
-    app = create_app("testing")
+    app = create_app("testing", WTF_CSRF_ENABLED=False)  # its own POST routes, not a CSRF test
     value = {"pair": (1, 2), "raw": b"\x00\x01", "when": datetime(2024, 11, 13, 9, 30, tzinfo=UTC)}
 
     @app.post("/test/store")
@@ -129,7 +129,7 @@ def test_typed_values_survive_the_round_trip():
 
 def test_in_place_changes_to_mutable_values_need_modified():
     """`session["cart"].append(...)` is not noticed; set `session.modified = True` to save it."""
-    app = create_app("testing")
+    app = create_app("testing", WTF_CSRF_ENABLED=False)  # its own POST routes, not a CSRF test
 
     @app.post("/test/cart/<item>")
     def add_to_cart(item: str) -> dict[str, list[str]]:
@@ -153,7 +153,7 @@ def test_in_place_changes_to_mutable_values_need_modified():
 
 def test_an_oversized_session_triggers_werkzeug_s_warning():
     """Browsers drop cookies over ~4 kB; Werkzeug warns instead of failing silently."""
-    app = create_app("testing")
+    app = create_app("testing", WTF_CSRF_ENABLED=False)  # its own POST routes, not a CSRF test
 
     @app.post("/test/big")
     def big() -> dict[str, bool]:
