@@ -67,6 +67,8 @@ class BaseConfig:
             env.get("RATELIMIT_STORAGE_URI") or self.REDIS_URL or "memory://"
         )
         self.RATELIMIT_HEADERS_ENABLED = True
+        # bcrypt work factor (Q047): each step doubles the cost of a guess.
+        self.BCRYPT_LOG_ROUNDS = _int(env.get("BCRYPT_LOG_ROUNDS"), self.default_bcrypt_rounds)
 
         # `or`, not a .get() default: an empty `KEY=` line in .env means "use the default".
         self.LOG_LEVEL = (env.get("LOG_LEVEL") or "INFO").upper()
@@ -89,6 +91,7 @@ class BaseConfig:
 
     default_log_format = "text"
     secure_cookies = False
+    default_bcrypt_rounds = 12
 
     @staticmethod
     def _engine_options(env: Mapping[str, str]) -> dict[str, Any]:
@@ -116,6 +119,8 @@ class TestingConfig(BaseConfig):
 
     NAME = "testing"
     TESTING = True
+    # The minimum bcrypt allows: test hashes protect nothing and must be fast.
+    default_bcrypt_rounds = 4
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = dict(os.environ if environ is None else environ)
