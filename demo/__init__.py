@@ -21,8 +21,8 @@ from demo.extensions import (
     jwt,
     limiter,
     login_manager,
+    mail,
     migrate,
-    oauth,
     redis_client,
     socketio,
 )
@@ -60,10 +60,18 @@ def create_app(config: ConfigLike = None, **overrides: Any) -> Flask:
     configure_logging(app)
     register_extensions(app)
     register_blueprints(app)
+    from demo.api.ratelimits import limit_api_blueprints
+
+    # After every blueprint: the API budget goes on each one serving under /api (Q152).
+    limit_api_blueprints(app)
 
     from demo.errors import register_error_handlers
 
     register_error_handlers(app)
+
+    from demo.security import register_security_headers
+
+    register_security_headers(app)
 
     from demo.cli import register_commands
 
@@ -87,25 +95,52 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db)
     redis_client.init_app(app)
-    socketio.init_app(app, message_queue=app.config.get("REDIS_URL"), async_mode="threading")
+    from demo.auth.sessions import configure_sessions
+
+    configure_sessions(app)  # after Redis: the redis backend reuses its connection pool
+    from demo.websockets import client_manager, register_namespaces
+
+    # Redis pub/sub when REDIS_URL is set, so every process can emit to every client (Q110).
+    socketio.init_app(app, client_manager=client_manager(app.config), async_mode="threading")
+    register_namespaces(app)
     login_manager.init_app(app)
     csrf.init_app(app)
     jwt.init_app(app)
     limiter.init_app(app)
-    oauth.init_app(app)
+    # Not the shared `demo.extensions.oauth`: Authlib's registry holds one app and caches its
+    # clients, so each app gets a registry of its own (see demo.auth.oauth).
+    from demo.auth.oauth import init_oauth
+
+    init_oauth(app)
+    from demo.api.caching import init_cache
+    from demo.api.cors import init_cors
+
+    init_cors(app)
+    init_cache(app)
+    mail.init_app(app)
+    # After Redis: the task store reuses its connection pool (Q166).
+    from demo.tasks.celery_app import celery_init_app
+
+    celery_init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per topic; each package owns its routes, templates and helpers."""
     from demo.answers.routes import bp as answers_bp
+    from demo.api import bp as api_bp
     from demo.auth import bp as auth_bp
+    from demo.auth.api import api_bp as auth_api_bp
     from demo.fundamentals import bp as fundamentals_bp
     from demo.health.routes import bp as health_bp
+    from demo.websockets.pages import bp as websockets_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(fundamentals_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(auth_api_bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(answers_bp, url_prefix="/answers")
+    app.register_blueprint(websockets_bp)
 
     # CSRF protection is on for every POST in the app. The fundamentals demos (and the
     # blueprints nested in them) are exempt: their POSTs store nothing beyond the caller's
@@ -114,6 +149,36 @@ def register_blueprints(app: Flask) -> None:
     for endpoint, view in app.view_functions.items():
         if endpoint.startswith(f"{fundamentals_bp.name}."):
             csrf.exempt(view)
+    # The token API authenticates with headers a browser never adds by itself (Bearer JWTs,
+    # API keys), so there is nothing for a form token to protect; its cookie JWTs carry
+    # Flask-JWT-Extended's own double-submit CSRF check instead (Q144).
+    csrf.exempt(auth_api_bp)
+    # The Conduit API (Q085) likewise: `Authorization: Token <jwt>` is never sent by a browser
+    # on its own, so a forged cross-site form cannot carry it.
+    csrf.exempt(api_bp)
+
+    # Read-only GraphQL (Q073): JSON in, JSON out, no cookie identifies the caller.
+    from demo.graphql import bp as graphql_bp
+
+    app.register_blueprint(graphql_bp)
+    csrf.exempt(graphql_bp)
+
+    # User uploads (Q099-Q101): pages with CSRF-protected forms, and a JWT API (no session
+    # cookie identifies its callers, so no form token is needed there).
+    from demo.uploads import bp as uploads_bp
+    from demo.uploads.api import api_bp as uploads_api_bp
+
+    app.register_blueprint(uploads_bp)
+    app.register_blueprint(uploads_api_bp)
+    csrf.exempt(uploads_api_bp)
+
+    # Background tasks (Q166): status pages, and a JWT / API-key API like the others.
+    from demo.tasks import api_bp as tasks_api_bp
+    from demo.tasks import bp as tasks_bp
+
+    app.register_blueprint(tasks_bp)
+    app.register_blueprint(tasks_api_bp)
+    csrf.exempt(tasks_api_bp)
 
 
 def describe_mode(app: Flask) -> list[str]:

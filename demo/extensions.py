@@ -9,12 +9,14 @@ it keeps its storage on the object and replaces it at every `init_app`.)
 from __future__ import annotations
 
 import redis
-from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
+from flask_caching import Cache
+from flask_cors import CORS
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
+from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_session import Session
 from flask_socketio import SocketIO
@@ -68,4 +70,8 @@ jwt = JWTManager()
 # The client address is right behind a proxy because ProxyFix has rewritten it by then.
 limiter = Limiter(key_func=get_remote_address)
 server_session = Session()
-oauth = OAuth()
+# Configured per app by demo.api.cors and demo.api.caching (Q069, Q072).
+cors = CORS()
+cache = Cache()
+# Sends through MAIL_SERVER; the app only ever sends from Celery tasks (Q060).
+mail = Mail()

@@ -11,8 +11,12 @@ from typing import Any
 
 from alembic import context
 from flask import current_app
+from sqlalchemy import text
 
 from demo.models.types import UTCDateTime
+
+# Any fixed 64-bit number; it names the advisory lock that serialises concurrent upgrades.
+MIGRATION_LOCK = 7_042_001
 
 config = context.config
 # No fileConfig(): it would replace the handlers demo/logs.py installed on the root logger.
@@ -75,6 +79,13 @@ def run_migrations_online() -> None:
             **options,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Several app instances may start at once and all run `flask db upgrade`:
+                # a transaction-scoped advisory lock lets one migrate while the others wait,
+                # then find nothing left to do.
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
             context.run_migrations()
 
 

@@ -12,19 +12,23 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 
 from demo import create_app
+from demo.auth.passwords import hash_password
 from demo.config import normalise_database_url
 from demo.extensions import db as _db
+from demo.models import Role, User
+from tests.support.accounts import DEFAULT_PASSWORD, AuthActions, IsolatedClient
 
 # Every engine that opened a connection during the current test, whichever app built it.
 _engines_used: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -116,3 +120,89 @@ def client(app: Flask) -> FlaskClient:
 def runner(app: Flask) -> FlaskCliRunner:
     """A runner for the app's `flask` CLI commands."""
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(request: pytest.FixtureRequest) -> Callable[..., User]:
+    """A factory for committed users: ``make_user("ada", roles=("editor",))``.
+
+    The user goes into the database of the current app context: the `app` fixture's (set
+    up on first use if the test has none), or the newest one from `make_app`. The password
+    is hashed with that app's bcrypt settings, so the user can log in through the real form
+    with it (default: `tests.support.accounts.DEFAULT_PASSWORD`).
+    """
+
+    def make(
+        username: str = "ada",
+        email: str | None = None,
+        password: str = DEFAULT_PASSWORD,
+        roles: Iterable[str] = ("viewer",),
+        **fields: Any,
+    ) -> User:
+        if not has_app_context():
+            request.getfixturevalue("app")
+        role_objects = []
+        for name in roles:
+            role = _db.session.scalar(select(Role).where(Role.name == name))
+            role_objects.append(role or Role(name=name))
+        user = User(
+            username=username,
+            email=email or f"{username}@example.com",
+            password_hash=hash_password(password),
+            roles=role_objects,
+            **fields,
+        )
+        _db.session.add(user)
+        _db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    """Register, log in and log out `client` through the real forms, CSRF tokens included.
+
+    ``auth.using(other_client)`` drives another client (another browser) the same way.
+    """
+    return AuthActions(client)
+
+
+@pytest.fixture
+def new_client(app: Flask) -> Callable[[], IsolatedClient]:
+    """Make clients whose requests each get a fresh app context (and `g`), as under a server.
+
+    Use them when a test depends on per-request state: two browsers, an expired session, a
+    remember-me cookie. See `tests.support.accounts.IsolatedClient`.
+    """
+
+    def make() -> IsolatedClient:
+        return IsolatedClient(app, app.response_class, use_cookies=True)
+
+    return make
+
+
+@pytest.fixture
+def make_app(database_server: Engine | None) -> Iterator[Callable[..., Flask]]:
+    """Build apps with config overrides: ``make_app(SESSION_BACKEND="cookie")``.
+
+    Each one gets its schema, its app context pushed (so `db`, `make_user` and
+    `current_app` refer to the newest one) and `IsolatedClient` as its test client. Use it
+    instead of, not beside, the fixtures built on `app` (`client`, `new_client`, `auth`).
+    """
+    contexts = []
+
+    def make(config: str = "testing", **overrides: Any) -> Flask:
+        new_app = create_app(config, **overrides)
+        new_app.test_client_class = IsolatedClient
+        context = new_app.app_context()
+        context.push()
+        contexts.append(context)
+        if database_server is None or new_app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite://":
+            _db.create_all()
+        return new_app
+
+    yield make
+    for context in reversed(contexts):
+        _db.session.remove()
+        context.pop()

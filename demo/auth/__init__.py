@@ -8,4 +8,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, template_folder="templates", url_prefix="/auth")
 
-from demo.auth import login  # noqa: E402,F401  (registers the user loader)
+from demo.auth import api, desk, login, oauth_routes, routes  # noqa: E402,F401  (routes, loaders)

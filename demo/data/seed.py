@@ -16,8 +16,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
+from demo.auth.passwords import hash_password
 from demo.extensions import db
 from demo.models import ROLE_NAMES, Article, Comment, Role, Tag, User, favorites, follows, utcnow
 
@@ -146,9 +146,9 @@ def seed_demo_data() -> Counter[str]:
             user = User(
                 username=spec.username,
                 email=f"{spec.username}@example.com",
-                # werkzeug's scrypt hash for now; the auth issue switches to bcrypt.
-                # Development-only password: "<username>-password".
-                password_hash=generate_password_hash(f"{spec.username}-password"),
+                # Development-only password: "<username>-password", bcrypt-hashed like
+                # every other password (Q047), so the demo users can log in at /auth/login.
+                password_hash=hash_password(f"{spec.username}-password"),
                 bio=spec.bio,
             )
             db.session.add(user)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -55,8 +56,11 @@ class Role(db.Model):
         return f"<Role {self.name}>"
 
 
-class User(TimestampMixin, db.Model):
-    """A Conduit user. Only the password *hash* is stored, never the password."""
+class User(UserMixin, TimestampMixin, db.Model):
+    """A Conduit user. Only the password *hash* is stored, never the password.
+
+    `UserMixin` gives Flask-Login `is_authenticated`, `is_active` and `is_anonymous` (Q043).
+    """
 
     __tablename__ = "users"
 
@@ -112,6 +116,21 @@ class User(TimestampMixin, db.Model):
     def _normalise_email(self, _key: str, value: str) -> str:
         # One spelling per address, so the unique constraint also catches "A@x.io" vs "a@x.io".
         return value.strip().lower()
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session and the remember-me cookie (Q143, Q145).
+
+        An "alternative id": it carries the session version, so bumping `session_version`
+        makes every id issued before unloadable, on every device, at once.
+        """
+        return f"{self.id}:{self.session_version}"
+
+    # UserMixin compares users by `get_id()`; that would make two unsaved users (both
+    # "None:None") equal. The identity map already gives one object per row, so keep
+    # Python's identity equality, which is what SQLAlchemy expects of mapped objects.
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
 
     def has_role(self, name: str) -> bool:
         """True when one of the user's roles is called `name`."""

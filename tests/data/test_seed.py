@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from werkzeug.security import check_password_hash
 
 from demo import create_app
+from demo.auth.passwords import verify_password
 from demo.data.seed import table_counts
 from demo.models import Article, User
 
@@ -43,7 +43,7 @@ def test_seed_gives_each_role_a_user_with_a_known_dev_password(runner, db):
         "editor": ["editor"],
         "viewer": ["viewer"],
     }
-    assert check_password_hash(users["viewer"].password_hash, "viewer-password")
+    assert verify_password("viewer-password", users["viewer"].password_hash)
     assert [u.username for u in users["viewer"].following] != []
     article = db.session.scalar(select(Article).where(Article.slug == "counting-queries"))
     assert [t.name for t in article.tags] == ["performance", "sqlalchemy", "testing"]

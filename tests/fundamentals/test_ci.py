@@ -40,11 +40,11 @@ def test_workflow_runs_on_every_push_to_main_and_every_pull_request(workflow):
 
 @pytest.mark.answers("Q165")
 def test_workflow_runs_exactly_make_test_as_its_last_step(test_job):
-    """The only command CI runs is `make test`, last, with nothing masking its failure."""
+    """CI installs the browser, then runs `make test` last, with nothing masking its failure."""
     steps = test_job["steps"]
     runs = [step["run"].strip() for step in steps if "run" in step]
 
-    assert runs == ["make test"]
+    assert runs == ["make browser-deps", "make test"]
     assert steps[-1]["run"].strip() == "make test"
     assert not any(step.get("continue-on-error") for step in steps)
     assert not test_job.get("continue-on-error")
@@ -103,10 +103,13 @@ def test_make_test_lints_then_runs_the_whole_suite():
 
 @pytest.mark.answers("Q165")
 def test_ci_run_calls_make_test_and_fails_when_it_fails(tmp_path):
-    """`.ci/run` invokes `make test` from the project root and passes on its exit status."""
+    """`.ci/run` installs browser deps, invokes `make test` and passes on its exit status."""
     calls = tmp_path / "calls.txt"
     fake_make = tmp_path / "make"
-    fake_make.write_text(f'#!/bin/sh\necho "$PWD $*" >> "{calls}"\nexit 3\n')
+    # Succeeds for `browser-deps`, fails for `test`: the failure must reach CI's exit status.
+    fake_make.write_text(
+        f'#!/bin/sh\necho "$PWD $*" >> "{calls}"\n[ "$1" = browser-deps ] && exit 0\nexit 3\n'
+    )
     fake_make.chmod(fake_make.stat().st_mode | stat.S_IXUSR)
 
     assert os.access(CI_RUN, os.X_OK)
@@ -119,4 +122,4 @@ def test_ci_run_calls_make_test_and_fails_when_it_fails(tmp_path):
     )
 
     assert finished.returncode == 3
-    assert calls.read_text().splitlines() == [f"{ROOT} test"]
+    assert calls.read_text().splitlines() == [f"{ROOT} browser-deps", f"{ROOT} test"]

@@ -67,6 +67,7 @@ def test_messages_keep_their_order_and_category_and_can_be_filtered(app):
 
 def test_flash_needs_a_secret_key_because_it_uses_the_session():
     """Without SECRET_KEY there is no session, so flash() fails loudly instead of losing data."""
-    app = create_app("testing", SECRET_KEY=None)
+    # Flask's cookie session signs with the key (a server-side session would need none).
+    app = create_app("testing", SECRET_KEY=None, SESSION_BACKEND="cookie")
     with app.test_request_context(), pytest.raises(RuntimeError, match="secret key"):
         flash("Lost?")

@@ -16,6 +16,23 @@ from demo import create_app
 pytestmark = pytest.mark.answers("Q134")
 
 
+def cookie_app(**overrides):
+    """The app on Flask's own signed-cookie session, which this module is about.
+
+    The project's default keeps sessions on the server (Flask-Session, see
+    demo.auth.sessions); SESSION_BACKEND="cookie" leaves Flask's interface in place.
+    """
+    return create_app("testing", SESSION_BACKEND="cookie", **overrides)
+
+
+@pytest.fixture
+def app():
+    """The cookie-session app, inside an app context (these tests use no database)."""
+    app = cookie_app()
+    with app.app_context():
+        yield app
+
+
 def session_cookie(client) -> str:
     """The raw value of the client's session cookie."""
     cookie = client.get_cookie("session")
@@ -62,17 +79,15 @@ def test_a_tampered_cookie_is_rejected_and_the_session_starts_empty(app, client)
 def test_a_cookie_signed_with_another_key_is_rejected_unless_it_is_a_fallback():
     """Rotating SECRET_KEY logs everyone out, unless the old key is in SECRET_KEY_FALLBACKS."""
     old_key, new_key = "o" * 64, "n" * 64
-    old_client = create_app("testing", SECRET_KEY=old_key).test_client()
+    old_client = cookie_app(SECRET_KEY=old_key).test_client()
     visit(old_client, 1)
     cookie = session_cookie(old_client)
 
-    rotated = create_app("testing", SECRET_KEY=new_key).test_client()
+    rotated = cookie_app(SECRET_KEY=new_key).test_client()
     rotated.set_cookie("session", cookie)
     assert rotated.get("/request/session").get_json()["session"] == {}
 
-    with_fallback = create_app(
-        "testing", SECRET_KEY=new_key, SECRET_KEY_FALLBACKS=[old_key]
-    ).test_client()
+    with_fallback = cookie_app(SECRET_KEY=new_key, SECRET_KEY_FALLBACKS=[old_key]).test_client()
     with_fallback.set_cookie("session", cookie)
     assert with_fallback.post("/request/session/visit").get_json() == {"visits": 2}
 
@@ -110,7 +125,7 @@ def test_flashed_messages_are_stored_in_the_session(app, client):
 
 def test_typed_values_survive_the_round_trip():
     """The tagged JSON serializer keeps tuples, bytes and datetimes distinct from plain JSON."""
-    app = create_app("testing", WTF_CSRF_ENABLED=False)  # its own POST routes, not a CSRF test
+    app = cookie_app(WTF_CSRF_ENABLED=False)  # its own POST routes, not a CSRF test
     value = {"pair": (1, 2), "raw": b"\x00\x01", "when": datetime(2024, 11, 13, 9, 30, tzinfo=UTC)}
 
     @app.post("/test/store")
@@ -129,7 +144,7 @@ def test_typed_values_survive_the_round_trip():
 
 def test_in_place_changes_to_mutable_values_need_modified():
     """`session["cart"].append(...)` is not noticed; set `session.modified = True` to save it."""
-    app = create_app("testing", WTF_CSRF_ENABLED=False)  # its own POST routes, not a CSRF test
+    app = cookie_app(WTF_CSRF_ENABLED=False)  # its own POST routes, not a CSRF test
 
     @app.post("/test/cart/<item>")
     def add_to_cart(item: str) -> dict[str, list[str]]:
@@ -153,7 +168,7 @@ def test_in_place_changes_to_mutable_values_need_modified():
 
 def test_an_oversized_session_triggers_werkzeug_s_warning():
     """Browsers drop cookies over ~4 kB; Werkzeug warns instead of failing silently."""
-    app = create_app("testing", WTF_CSRF_ENABLED=False)  # its own POST routes, not a CSRF test
+    app = cookie_app(WTF_CSRF_ENABLED=False)  # its own POST routes, not a CSRF test
 
     @app.post("/test/big")
     def big() -> dict[str, bool]:

@@ -1,0 +1,144 @@
+"""Rate limits for the JSON API with Flask-Limiter (Q152, Q085).
+
+**The budget.** Every blueprint serving under ``/api`` shares one budget per caller,
+``RATELIMIT_API_DEFAULT`` (300 requests a minute unless configured), counted across all its
+routes: a client cannot get more by spreading its calls. Routes with a limit of their own
+(the token login endpoints) keep theirs instead. CORS preflights are not counted: the
+browser sends them, not the client's code.
+
+**Who is the caller.** An authenticated call counts against its user: the ``sub`` of a JWT
+(``Authorization: Token|Bearer``, or the access-token cookie) whose signature and expiry
+check out, or the owner of a valid ``X-API-Key``. Anything unverified counts against the
+client address: if an unchecked token's ``sub`` were trusted, anyone could spend someone
+else's budget, or get a fresh budget per request by inventing users. The address is
+``request.remote_addr``, which ProxyFix has already set from ``X-Forwarded-For`` when
+``PROXY_FIX_X_FOR`` says how many proxies to trust; with the default of 0 the header is
+ignored, since any client can send one.
+
+**Where counters live.** ``RATELIMIT_STORAGE_URI``: Redis when configured, so every worker
+and server shares the counters; ``memory://`` in embedded mode (one process, one count).
+
+**When Redis is down** the API keeps answering, and keeps limiting: the in-memory fallback
+(``RATELIMIT_IN_MEMORY_FALLBACK_ENABLED``). On the first storage error Flask-Limiter
+switches to a per-process memory store with the same limits, logs one warning, and checks
+Redis again with growing back-off (up to half a minute) until it answers. Failing open
+(``RATELIMIT_SWALLOW_ERRORS``) was the alternative: requests pass unlimited, with a logged
+traceback per request and a timed-out Redis call each time. The fallback keeps a brute-force
+or scraping client throttled during the outage; the cost is that each worker counts on its
+own, so the effective limit is at most limit x workers until Redis is back.
+
+**The answer to a breach** is a 429 in the API's JSON error shape (``demo.errors``) with
+``Retry-After``; every limited response carries ``X-RateLimit-Limit``, ``-Remaining`` and
+``-Reset`` (``RATELIMIT_HEADERS_ENABLED``), so well-behaved clients can slow down before it.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Flask, current_app, request
+from flask_jwt_extended import decode_token
+from flask_jwt_extended.exceptions import JWTExtendedException
+from flask_limiter.util import get_remote_address
+from jwt import PyJWTError
+from sqlalchemy import select
+
+from demo.auth.api_keys import API_KEY_HEADER, digest, split_key
+from demo.extensions import db, limiter
+from demo.models import ApiKey
+
+API_PATH_PREFIX = "/api/"
+_TOKEN_SCHEMES = {"token", "bearer"}
+
+
+def _api_limit() -> str:
+    return current_app.config["RATELIMIT_API_DEFAULT"]
+
+
+def _breach_message() -> str:
+    return (
+        f"Too many requests: the limit is {_api_limit()} per caller. "
+        "Retry after the number of seconds in the Retry-After header."
+    )
+
+
+def _user_id_from_token() -> str | None:
+    """The `sub` of a JWT from the header or the access cookie, only if it verifies."""
+    scheme, _, credentials = request.headers.get("Authorization", "").strip().partition(" ")
+    token = credentials.strip() if scheme.lower() in _TOKEN_SCHEMES else ""
+    if not token and "cookies" in current_app.config["JWT_TOKEN_LOCATION"]:
+        token = request.cookies.get(current_app.config["JWT_ACCESS_COOKIE_NAME"], "")
+    if not token:
+        return None
+    try:
+        # Checks the signature, `exp` and `nbf`: a forged or expired token names nobody.
+        claims = decode_token(token)
+    except (PyJWTError, JWTExtendedException):
+        return None
+    subject = claims.get(current_app.config["JWT_IDENTITY_CLAIM"])
+    return str(subject) if subject else None
+
+
+def _user_id_from_api_key() -> str | None:
+    """The owner of a presented API key, only if the whole key matches an active one.
+
+    Read-only on purpose: the view's own authentication records `last_used_at`.
+    """
+    presented = request.headers.get(API_KEY_HEADER, "")
+    prefix = split_key(presented) if presented else None
+    if prefix is None:
+        return None
+    record = db.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if record is None or not record.is_active:
+        return None
+    if not hmac.compare_digest(record.key_hash, digest(presented.strip())):
+        return None
+    return str(record.user_id)
+
+
+def verified_user_id() -> str | None:
+    """The id of the user whose JWT or API key this request carries, once it checks out.
+
+    Only the signature (or key digest) and expiry are checked, not the blocklist: enough to
+    know who holds the credential, without a database query for token callers. Views still
+    authenticate in full before they act.
+    """
+    return _user_id_from_token() or _user_id_from_api_key()
+
+
+def rate_limit_key() -> str:
+    """Whose budget a request spends: ``user:<id>`` when verified, else ``ip:<address>``."""
+    user_id = verified_user_id()
+    if user_id is not None:
+        return f"user:{user_id}"
+    return f"ip:{get_remote_address()}"
+
+
+# One object for the life of the process: Flask-Limiter registers limits on the (global)
+# extension, keyed by blueprint name, so applying this same object again for each new app
+# is a no-op rather than a second counter.
+api_budget = limiter.shared_limit(
+    _api_limit,
+    scope="api",
+    key_func=rate_limit_key,
+    methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+    error_message=_breach_message,
+)
+
+
+def limit_api_blueprints(app: Flask) -> list[str]:
+    """Put the API budget on every blueprint that serves a URL under ``/api``.
+
+    Call after the blueprints are registered. Returns the blueprint names, sorted.
+    """
+    names = sorted(
+        {
+            rule.endpoint.split(".", 1)[0]
+            for rule in app.url_map.iter_rules()
+            if "." in rule.endpoint
+            and (rule.rule == API_PATH_PREFIX.rstrip("/") or rule.rule.startswith(API_PATH_PREFIX))
+        }
+    )
+    for name in names:
+        api_budget(app.blueprints[name])
+    return names
