@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from blinker import signal
+from flask import current_app
 from flask_jwt_extended import create_access_token
 from sqlalchemy import Table, delete, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -417,6 +419,9 @@ def add_comment(viewer: User, slug: str, body: str) -> CommentRow:
     comment = Comment(body=body, article_id=article.id, author_id=viewer.id)
     db.session.add(comment)
     db.session.commit()
+    # Announced after the commit, so nobody hears of a comment that was rolled back; the
+    # real-time package subscribes by name (demo/websockets/comments.py).
+    signal("flaskproof.comment-created").send(current_app._get_current_object(), comment=comment)
     return CommentRow(comment, False)  # nobody follows themselves
 
 

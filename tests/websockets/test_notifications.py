@@ -106,3 +106,19 @@ def test_authors_are_not_notified_of_their_own_comments(connect, ann):
     comment = _comment(ann, "hello-world", "Replying to myself")
     signal("flaskproof.comment-created").send(current_app._get_current_object(), comment=comment)
     assert _pushes(ann_tab) == []
+
+
+def test_commenting_through_the_api_notifies_the_article_author(connect, ann, bob, client):
+    """POST /api/articles/<slug>/comments by one user pushes it to the author's open tab."""
+    ann_tab = connect("/notifications", user=ann)
+    response = client.post(
+        "/api/articles/hello-world/comments",
+        json={"comment": {"body": "Great read"}},
+        headers={"Authorization": f"Token {access_token(bob)}"},
+    )
+    assert response.status_code == 200
+    pushes = _pushes(ann_tab)
+    assert [name for name, _ in pushes] == ["comment"]
+    assert pushes[0][1][0]["author"] == "bob"
+    assert pushes[0][1][0]["body"] == "Great read"
+    assert pushes[0][1][0]["comment_id"] == response.get_json()["comment"]["id"]
