@@ -34,7 +34,7 @@ WELCOME_SUBJECT = "Welcome to flaskproof"
 @user_registered.connect
 def queue_welcome_email(sender: Flask, user: User, **_: Any) -> None:
     """Queue the welcome mail for `user`, after the transaction that created it commits."""
-    # Read now: after the commit the session can no longer load expired attributes.
+    # Read now: `send` may run inside the commit, when the session cannot load attributes.
     email, username = user.email, user.username
     body = render_template("tasks/email/welcome.txt", username=username)
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from celery import Task
 
+from demo.websockets.events import TASK_PROGRESS_EVENT, notify_user
+
 log = logging.getLogger(__name__)
 
 
@@ -28,10 +30,6 @@ def report_progress(
     user_id: int, task_id: str | None, state: str, percent: int, **extra: Any
 ) -> None:
     """Push ``task_progress`` to `user_id`'s connections on /notifications."""
-    try:
-        from demo.websockets.events import TASK_PROGRESS_EVENT, notify_user
-    except ImportError:  # the websockets package is optional to the tasks
-        return
     payload = {"task_id": task_id, "state": state, "percent": percent, **extra}
     try:
         notify_user(user_id, TASK_PROGRESS_EVENT, payload)

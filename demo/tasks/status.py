@@ -26,7 +26,7 @@ class TaskFailedError(Exception):
     """A failure whose message is written for the user (raised by tasks on purpose)."""
 
 
-_REASONS: tuple[tuple[type[BaseException], str], ...] = (
+_REASONS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
     ((SoftTimeLimitExceeded, TimeLimitExceeded), "The task took too long and was stopped."),
     ((WorkerLostError,), "The worker running the task stopped unexpectedly."),
     (

@@ -137,8 +137,8 @@ def download(task_id: str) -> Response:
 @authenticated
 def start_export() -> Response:
     """Start exporting the caller's articles: 202 with the task and its status URL."""
-    payload = request.get_json(silent=True) or {}
-    fmt = payload.get("format", "csv")
+    payload = request.get_json(silent=True)
+    fmt = payload.get("format", "csv") if isinstance(payload, dict) else "csv"
     if fmt not in FORMATS:
         return error_response(422, {"format": [f"must be one of: {', '.join(FORMATS)}"]})
     outcome = _start_export(fmt)

@@ -29,6 +29,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from celery.contrib.testing import tasks as _celery_ping  # noqa: F401  (start_worker's ping)
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_prerun
 from celery.worker import WorkController
 from flask import Flask
 from flask_jwt_extended import create_access_token
@@ -156,24 +157,44 @@ def close_connections(app: Flask) -> None:
     # while the pub/sub connection is open, or the unsubscribe would open a new one later.
     gc.collect()
     celery_app = app.extensions["celery"]
-    backend = celery_app.backend
-    if hasattr(backend, "result_consumer"):
-        backend.result_consumer.stop()
-    if hasattr(backend, "client"):
-        backend.client.connection_pool.disconnect()
+    close_backend(celery_app.backend)
     celery_app.close()
     client = app.extensions.get("redis")
     if client is not None:
         client.close()
 
 
+def close_backend(backend: Any) -> None:
+    """Close a Redis result backend's pool and pub/sub connection (no-op for others)."""
+    if hasattr(backend, "result_consumer"):
+        backend.result_consumer.stop()
+    if hasattr(backend, "client"):
+        backend.client.connection_pool.disconnect()
+
+
 @contextmanager
 def worker_thread(app: Flask, **options: Any) -> Iterator[WorkController]:
-    """A real Celery worker for `app`, consuming its queue from a thread of this process."""
-    with start_worker(
-        app.extensions["celery"], pool="solo", loglevel=app.config["LOG_LEVEL"], **options
-    ) as worker:
-        yield worker
+    """A real Celery worker for `app`, consuming its queue from a thread of this process.
+
+    Celery keeps one result backend per thread: the worker thread's is collected from the
+    tasks it runs and closed when the worker stops, rather than left to the garbage
+    collector.
+    """
+    backends: dict[int, Any] = {}
+
+    def note_backend(sender: Any = None, **_: Any) -> None:
+        backends[id(sender.backend)] = sender.backend
+
+    task_prerun.connect(note_backend)
+    try:
+        with start_worker(
+            app.extensions["celery"], pool="solo", loglevel=app.config["LOG_LEVEL"], **options
+        ) as worker:
+            yield worker
+    finally:
+        task_prerun.disconnect(note_backend)
+        for backend in backends.values():
+            close_backend(backend)
 
 
 # --- users and articles ---------------------------------------------------------------------
