@@ -13,7 +13,13 @@ client address: if an unchecked token's ``sub`` were trusted, anyone could spend
 else's budget, or get a fresh budget per request by inventing users. The address is
 ``request.remote_addr``, which ProxyFix has already set from ``X-Forwarded-For`` when
 ``PROXY_FIX_X_FOR`` says how many proxies to trust; with the default of 0 the header is
-ignored, since any client can send one.
+ignored, since any client can send one. A verified API key also has a quota of its own
+(``API_KEY_RATE_LIMIT``), on top of its owner's share of the budget.
+
+Both are blueprint limits, checked before the view runs, so a request refused with 401 has
+already been counted. (A Flask-Limiter decorator on a view would make the limiter skip the
+blueprint limits in ``before_request`` and check them only when the decorated function is
+reached, which an unauthenticated call never does.)
 
 **Where counters live.** ``RATELIMIT_STORAGE_URI``: Redis when configured, so every worker
 and server shares the counters; ``memory://`` in embedded mode (one process, one count).
@@ -34,17 +40,14 @@ own, so the effective limit is at most limit x workers until Redis is back.
 
 from __future__ import annotations
 
-import hmac
-
 from flask import Flask, current_app, request
 from flask_jwt_extended import decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_limiter.util import get_remote_address
 from jwt import PyJWTError
-from sqlalchemy import select
 
-from demo.auth.api_keys import API_KEY_HEADER, digest, split_key
-from demo.extensions import db, limiter
+from demo.auth.api_keys import API_KEY_HEADER, find_api_key
+from demo.extensions import limiter
 from demo.models import ApiKey
 
 API_PATH_PREFIX = "/api/"
@@ -79,21 +82,19 @@ def _user_id_from_token() -> str | None:
     return str(subject) if subject else None
 
 
-def _user_id_from_api_key() -> str | None:
-    """The owner of a presented API key, only if the whole key matches an active one.
+_VERIFIED_KEY = "demo.ratelimits.api_key"
 
-    Read-only on purpose: the view's own authentication records `last_used_at`.
+
+def verified_api_key() -> ApiKey | None:
+    """The active key whose whole value this request presents in `X-API-Key`, else None.
+
+    Read-only on purpose: the view's own authentication records `last_used_at`. Looked up
+    once per request (the budget and the key quota both ask), cached in the WSGI environ.
     """
-    presented = request.headers.get(API_KEY_HEADER, "")
-    prefix = split_key(presented) if presented else None
-    if prefix is None:
-        return None
-    record = db.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
-    if record is None or not record.is_active:
-        return None
-    if not hmac.compare_digest(record.key_hash, digest(presented.strip())):
-        return None
-    return str(record.user_id)
+    if _VERIFIED_KEY not in request.environ:
+        presented = request.headers.get(API_KEY_HEADER, "")
+        request.environ[_VERIFIED_KEY] = find_api_key(presented) if presented else None
+    return request.environ[_VERIFIED_KEY]
 
 
 def verified_user_id() -> str | None:
@@ -103,7 +104,10 @@ def verified_user_id() -> str | None:
     know who holds the credential, without a database query for token callers. Views still
     authenticate in full before they act.
     """
-    return _user_id_from_token() or _user_id_from_api_key()
+    user_id = _user_id_from_token()
+    if user_id is None and (key := verified_api_key()) is not None:
+        user_id = str(key.user_id)
+    return user_id
 
 
 def rate_limit_key() -> str:
@@ -126,8 +130,35 @@ api_budget = limiter.shared_limit(
 )
 
 
+def _api_key_rate_limit() -> str:
+    return current_app.config["API_KEY_RATE_LIMIT"]
+
+
+def _quota_key() -> str:
+    key = verified_api_key()
+    return f"api-key:{key.prefix if key else ''}"
+
+
+def _not_by_api_key() -> bool:
+    return verified_api_key() is None
+
+
+# A second, separate limit for key callers (Q098): one quota per verified key, counted on
+# every /api route it calls, including the ones it may not use. Unverified keys are exempt
+# (they spend their address's budget above), so knowing a key's public prefix cannot
+# exhaust someone else's quota.
+api_key_quota = limiter.shared_limit(
+    _api_key_rate_limit,
+    scope="api-key",
+    key_func=_quota_key,
+    exempt_when=_not_by_api_key,
+    methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+    error_message="Too many requests with this API key; slow down.",
+)
+
+
 def limit_api_blueprints(app: Flask) -> list[str]:
-    """Put the API budget on every blueprint that serves a URL under ``/api``.
+    """Put the API budget and the key quota on every blueprint serving a URL under ``/api``.
 
     Call after the blueprints are registered. Returns the blueprint names, sorted.
     """
@@ -141,4 +172,5 @@ def limit_api_blueprints(app: Flask) -> list[str]:
     )
     for name in names:
         api_budget(app.blueprints[name])
+        api_key_quota(app.blueprints[name])
     return names

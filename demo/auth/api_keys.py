@@ -18,10 +18,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from flask import current_app, g
 from sqlalchemy import select
 
-from demo.extensions import db, limiter
+from demo.extensions import db
 from demo.models import ApiKey, User, utcnow
 
 KEY_PREFIX = "fp"
@@ -58,8 +57,8 @@ def split_key(key: str) -> str | None:
     return parts[1]
 
 
-def authenticate_api_key(key: str) -> ApiKey | None:
-    """The active key matching `key`, with `last_used_at` updated (committed); else None."""
+def find_api_key(key: str) -> ApiKey | None:
+    """The active key matching the whole of `key`, else None. Reads only."""
     prefix = split_key(key)
     if prefix is None:
         return None
@@ -67,6 +66,14 @@ def authenticate_api_key(key: str) -> ApiKey | None:
     if record is None or not record.is_active:
         return None
     if not hmac.compare_digest(record.key_hash, digest(key.strip())):
+        return None
+    return record
+
+
+def authenticate_api_key(key: str) -> ApiKey | None:
+    """The active key matching `key`, with `last_used_at` updated (committed); else None."""
+    record = find_api_key(key)
+    if record is None:
         return None
     record.last_used_at = utcnow()
     db.session.commit()
@@ -77,30 +84,3 @@ def revoke_api_key(record: ApiKey) -> None:
     """Stop the key working; the row stays for the audit trail. The caller commits."""
     if record.revoked_at is None:
         record.revoked_at = utcnow()
-
-
-def _api_key_rate_limit() -> str:
-    return current_app.config["API_KEY_RATE_LIMIT"]
-
-
-def _quota_key() -> str:
-    # Only called for requests already authenticated by a key (see `_not_by_api_key`), so an
-    # unauthenticated caller who knows a public prefix cannot spend that key's quota.
-    return f"api-key:{g.principal.api_key.prefix}"
-
-
-def _not_by_api_key() -> bool:
-    principal = g.get("principal")
-    return principal is None or principal.api_key is None
-
-
-# One quota per key, shared by every route (the scope makes the counter route-independent).
-# `demo.auth.permissions` applies it after authentication, so only verified keys count.
-api_key_quota = limiter.shared_limit(
-    _api_key_rate_limit,
-    scope="api-key",
-    key_func=_quota_key,
-    exempt_when=_not_by_api_key,
-    override_defaults=False,
-    error_message="Too many requests with this API key; slow down.",
-)

@@ -43,6 +43,7 @@ from demo.auth.sessions import renew_session
 from demo.errors import error_response
 from demo.extensions import db
 from demo.models import OAuthAccount, Role, User
+from demo.tasks.hooks import user_registered
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,8 @@ def _create_user(profile: OAuthProfile, email: str) -> User:
         roles=[role or Role(name=DEFAULT_ROLE)],
     )
     db.session.add(user)
+    # Not committed yet: the welcome mail is queued when the caller's commit succeeds.
+    user_registered.send(current_app._get_current_object(), user=user)
     return user
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -14,6 +15,7 @@ from demo.auth.passwords import (
 )
 from demo.extensions import db
 from demo.models import Role, User
+from demo.tasks.hooks import user_registered
 
 # New accounts can read and comment; editors and admins are promoted by an admin (Q045).
 DEFAULT_ROLE = "viewer"
@@ -93,6 +95,8 @@ def register_user(username: str, email: str, password: str) -> User:
     )
     db.session.add(user)
     _commit_account(username, email)
+    # Pages and the API both register here, so both get the welcome mail (Q060, Q166).
+    user_registered.send(current_app._get_current_object(), user=user)
     return user
 
 

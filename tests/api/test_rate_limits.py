@@ -102,6 +102,16 @@ def test_one_budget_covers_every_api_route_but_nothing_outside_the_api(make_app)
 
 
 @pytest.mark.answers("Q152")
+def test_refused_calls_to_guarded_routes_spend_the_budget_too(make_app):
+    """A 401 from a permission-guarded API route still counts: guessing is not free."""
+    client = make_app(RATELIMIT_API_DEFAULT="2/minute").test_client()
+
+    statuses = [client.get("/api/auth/me").status_code for _ in range(3)]
+
+    assert statuses == [401, 401, 429]
+
+
+@pytest.mark.answers("Q152")
 def test_cors_preflights_are_not_counted(make_app):
     """The browser's OPTIONS requests do not spend the caller's budget."""
     client = make_app(RATELIMIT_API_DEFAULT="2/minute").test_client()

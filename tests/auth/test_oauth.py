@@ -22,6 +22,7 @@ import requests
 from authlib.integrations.flask_client import OAuth
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_mail import email_dispatched
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
@@ -30,6 +31,7 @@ from demo.auth.oauth import OAuthConfigError
 from demo.auth.passwords import hash_password
 from demo.extensions import db
 from demo.models import OAuthAccount, Role, User
+from demo.tasks.hooks import WELCOME_SUBJECT
 from tests.auth.oauth_provider import SESSION_COOKIE, ProviderState, ProviderUser, running_provider
 
 CLIENT_ID = "flaskproof-tests"
@@ -171,8 +173,10 @@ def test_first_login_creates_a_viewer_and_logs_them_in(oauth_app, provider):
     """A new provider user gets a local account (role viewer, unknown password) and a session."""
     ada = provider.add_user("ada", "ada@example.org", name="Ada Lovelace")
     client = oauth_app.test_client()
+    mails = []
 
-    response = oauth_login(client, ada)
+    with email_dispatched.connected_to(lambda app, message: mails.append(message)):
+        response = oauth_login(client, ada)
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/auth/profile"
@@ -185,6 +189,8 @@ def test_first_login_creates_a_viewer_and_logs_them_in(oauth_app, provider):
         user_id = user.id
     assert accounts(oauth_app) == [("generic", ada.sub, user_id)]
     assert session_user_id(client) == user_id
+    # A new account is a registration, whichever way it came: it gets the welcome mail.
+    assert [(m.recipients, m.subject) for m in mails] == [(["ada@example.org"], WELCOME_SUBJECT)]
 
 
 @pytest.mark.answers("Q127")

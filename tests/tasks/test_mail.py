@@ -13,6 +13,7 @@ from demo.models import User
 from demo.tasks.hooks import WELCOME_SUBJECT, user_registered
 from demo.tasks.mail import TransientMailError, send_email
 from demo.tasks.registry import enqueue
+from tests.support.accounts import AuthActions
 from tests.tasks.support import broker_settings, close_connections, mail_settings
 
 
@@ -142,6 +143,32 @@ def test_registration_signal_queues_one_welcome_mail(mail_app, smtp, make_user):
     assert message["To"] == "ada@example.com"
     assert message["Subject"] == WELCOME_SUBJECT
     assert "Hello ada," in message.get_content()
+
+
+@pytest.mark.answers("Q060", "Q166")
+def test_registering_on_the_page_delivers_a_welcome_mail(mail_app, smtp):
+    """The registration form's success ends with a welcome mail in the SMTP server's box."""
+    response = AuthActions(mail_app.test_client()).register("ada")
+
+    assert response.status_code == 303
+    [message] = smtp.messages
+    assert (message["To"], message["Subject"]) == ("ada@example.com", WELCOME_SUBJECT)
+    assert "Hello ada," in message.get_content()
+
+
+@pytest.mark.answers("Q060", "Q166")
+def test_registering_through_the_api_delivers_a_welcome_mail_once(mail_app, smtp):
+    """POST /api/users sends one welcome mail; a refused duplicate registration sends none."""
+    client = mail_app.test_client()
+    body = {"user": {"username": "grace", "email": "grace@example.com", "password": "pw-12345"}}
+
+    created = client.post("/api/users", json=body)
+    duplicate = client.post("/api/users", json=body)
+
+    assert (created.status_code, duplicate.status_code) == (201, 422)
+    assert [(m["To"], m["Subject"]) for m in smtp.messages] == [
+        ("grace@example.com", WELCOME_SUBJECT)
+    ]
 
 
 @pytest.mark.answers("Q166")
