@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
+import redis
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_sqlalchemy import SQLAlchemy
@@ -27,6 +28,7 @@ from demo import create_app
 from demo.auth.passwords import hash_password
 from demo.config import normalise_database_url
 from demo.extensions import db as _db
+from demo.extensions import limiter
 from demo.models import Role, User
 from tests.support.accounts import DEFAULT_PASSWORD, AuthActions, IsolatedClient
 
@@ -182,6 +184,18 @@ def new_client(app: Flask) -> Callable[[], IsolatedClient]:
     return make
 
 
+def close_redis_clients(app: Flask) -> None:
+    """Close the Redis sockets an app's cache and rate limiter opened, now, not at GC time."""
+    for backend in app.extensions.get("cache", {}).values():
+        client = getattr(backend, "_write_client", None)
+        if isinstance(client, redis.Redis):
+            client.connection_pool.disconnect()
+    # The limiter is process-wide; its storage belongs to the newest app that bound it.
+    client = getattr(limiter.storage, "storage", None)
+    if isinstance(client, redis.Redis):
+        client.connection_pool.disconnect()
+
+
 @pytest.fixture
 def make_app(database_server: Engine | None) -> Iterator[Callable[..., Flask]]:
     """Build apps with config overrides: ``make_app(SESSION_BACKEND="cookie")``.
@@ -206,3 +220,4 @@ def make_app(database_server: Engine | None) -> Iterator[Callable[..., Flask]]:
     for context in reversed(contexts):
         _db.session.remove()
         context.pop()
+        close_redis_clients(context.app)

@@ -7,45 +7,19 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import redis
-from flask import Flask
 from flask_caching.backends import SimpleCache
 
-from demo import create_app
 from demo.api.caching import LISTS_VERSION_KEY, invalidate_article_lists, lists_version
 from demo.config import DevelopmentConfig
 from demo.data.instrumentation import count_statements
 from demo.extensions import cache, db
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
-
-
-@pytest.fixture
-def make_app() -> Iterator[Callable[..., Flask]]:
-    """Build testing apps with config overrides and an empty schema; their contexts close after."""
-    contexts = []
-
-    def build(**overrides: Any) -> Flask:
-        app = create_app("testing", **overrides)
-        context = app.app_context()
-        context.push()
-        contexts.append(context)
-        if not os.environ.get("TEST_DATABASE_URL"):
-            db.create_all()
-        return app
-
-    yield build
-    for context in reversed(contexts):
-        db.session.remove()
-        context.pop()
-        # Close the RedisCache's sockets now rather than whenever the app is collected.
-        backend = context.app.extensions["cache"][cache]
-        if isinstance(getattr(backend, "_write_client", None), redis.Redis):
-            backend._write_client.connection_pool.disconnect()
 
 
 @pytest.fixture

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,30 +11,9 @@ from flask import Flask
 from demo import create_app
 from demo.api.cors import InvalidOriginError
 from demo.config import DevelopmentConfig, ProductionConfig
-from demo.extensions import db
 
 FRONTEND = "https://app.example.com"
 OTHER_SITE = "https://evil.example"
-
-
-@pytest.fixture
-def make_app() -> Iterator[Callable[..., Flask]]:
-    """Build testing apps with config overrides and an empty schema; their contexts close after."""
-    contexts = []
-
-    def build(**overrides: Any) -> Flask:
-        app = create_app("testing", **overrides)
-        context = app.app_context()
-        context.push()
-        contexts.append(context)
-        if not os.environ.get("TEST_DATABASE_URL"):
-            db.create_all()
-        return app
-
-    yield build
-    for context in reversed(contexts):
-        db.session.remove()
-        context.pop()
 
 
 @pytest.fixture

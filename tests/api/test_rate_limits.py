@@ -8,47 +8,21 @@ import selectors
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import jwt
 import pytest
 import redis
-from flask import Flask
 from flask_jwt_extended import create_access_token, decode_token
 
-from demo import create_app
 from demo.api.ratelimits import limit_api_blueprints
 from demo.auth.api_keys import create_api_key
 from demo.extensions import db, limiter
 from demo.models import User
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
-
-
-@pytest.fixture
-def make_app() -> Iterator[Callable[..., Flask]]:
-    """Build testing apps with config overrides and an empty schema; their contexts close after."""
-    contexts = []
-
-    def build(**overrides: Any) -> Flask:
-        app = create_app("testing", **overrides)
-        context = app.app_context()
-        context.push()
-        contexts.append(context)
-        if not os.environ.get("TEST_DATABASE_URL"):
-            db.create_all()
-        return app
-
-    yield build
-    for context in reversed(contexts):
-        db.session.remove()
-        context.pop()
-    # The limiter's storage outlives the app; its Redis sockets must not wait for the GC.
-    client = getattr(limiter.storage, "storage", None)
-    if isinstance(client, redis.Redis):
-        client.connection_pool.disconnect()
 
 
 def add_user(name: str) -> User:
