@@ -128,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
     """One blueprint per topic; each package owns its routes, templates and helpers."""
     from demo.answers.routes import bp as answers_bp
     from demo.api import bp as api_bp
+    from demo.api.v2 import bp as api_v2_bp
     from demo.auth import bp as auth_bp
     from demo.auth.api import api_bp as auth_api_bp
     from demo.fundamentals import bp as fundamentals_bp
@@ -139,6 +140,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(auth_api_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(api_v2_bp)  # /api/v2 beside v1 (Q126)
     app.register_blueprint(answers_bp, url_prefix="/answers")
     app.register_blueprint(websockets_bp)
 
@@ -156,6 +158,7 @@ def register_blueprints(app: Flask) -> None:
     # The Conduit API (Q085) likewise: `Authorization: Token <jwt>` is never sent by a browser
     # on its own, so a forged cross-site form cannot carry it.
     csrf.exempt(api_bp)
+    csrf.exempt(api_v2_bp)
 
     # Read-only GraphQL (Q073): JSON in, JSON out, no cookie identifies the caller.
     from demo.graphql import bp as graphql_bp

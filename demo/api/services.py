@@ -39,9 +39,12 @@ from demo.auth.services import (
 from demo.data.articles import (
     ArticleFilters,
     ArticleRow,
+    ArticleRowKeysetPage,
     ArticleRowPage,
+    InvalidCursorError,
     ProfileRow,
     article_row,
+    article_row_keyset_page,
     article_row_page,
     viewer_follows,
 )
@@ -246,6 +249,26 @@ def list_articles(
     """Newest first, filtered; an unknown author or tag is simply no match."""
     filters = ArticleFilters(tag=tag, author=author, favorited=favorited)
     return article_row_page(filters, limit=limit, offset=offset, viewer_id=_viewer_id(viewer))
+
+
+def list_articles_after(
+    viewer: User | None,
+    *,
+    tag: str | None = None,
+    author: str | None = None,
+    favorited: str | None = None,
+    limit: int,
+    after: str | None = None,
+) -> ArticleRowKeysetPage:
+    """`list_articles` by keyset (API v2): the page after a cursor, no total; 422 for a
+    cursor this API did not issue."""
+    filters = ArticleFilters(tag=tag, author=author, favorited=favorited)
+    try:
+        return article_row_keyset_page(
+            filters, limit=limit, after=after, viewer_id=_viewer_id(viewer)
+        )
+    except InvalidCursorError:
+        raise InvalidError({"after": ["is not a cursor issued by this API"]}) from None
 
 
 def feed(viewer: User, *, limit: int, offset: int) -> ArticleRowPage:

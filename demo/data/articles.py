@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, func, select, tuple_
@@ -27,6 +27,8 @@ from demo.models import Article, Tag, User, favorites, follows
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# The largest `articles.id` a cursor may name: the Integer column is 32 bits on PostgreSQL.
+MAX_ARTICLE_ID = 2**31 - 1
 
 # Newest first, and `id` breaks ties so every row has one fixed place in the order:
 # without it, offset pages may repeat or skip rows that share a timestamp.
@@ -171,7 +173,11 @@ def list_articles_naive(
 
 def encode_cursor(article: Article) -> str:
     """An opaque cursor naming the position just after `article` in newest-first order."""
-    raw = f"{article.created_at.isoformat()}|{article.id}".encode()
+    return _cursor(article.created_at, article.id)
+
+
+def _cursor(created_at: datetime, article_id: int) -> str:
+    raw = f"{created_at.isoformat()}|{article_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -183,9 +189,23 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         position = datetime.fromisoformat(created), int(article_id)
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise InvalidCursorError(f"invalid cursor {cursor!r}") from exc
-    if position[0].tzinfo is None:
+    # Only the exact text `encode_cursor` writes: a UTC timestamp and an id in the column's
+    # range. Anything else was not issued here, and some of it (an id past 32 bits, a date
+    # that leaves the calendar when moved to UTC) would fail in the driver with a 500.
+    created_at, article_id = position
+    if (
+        created_at.utcoffset() != timedelta(0)
+        or not 0 < article_id <= MAX_ARTICLE_ID
+        or _cursor(created_at, article_id) != cursor
+    ):
         raise InvalidCursorError(f"invalid cursor {cursor!r}")
     return position
+
+
+def _older_than(cursor: str) -> ColumnElement[bool]:
+    """Rows after the cursor's position in newest-first order (InvalidCursorError if bad)."""
+    created_at, article_id = decode_cursor(cursor)
+    return tuple_(Article.created_at, Article.id) < (created_at, article_id)
 
 
 def list_articles_keyset(
@@ -200,8 +220,7 @@ def list_articles_keyset(
     filters = filters or ArticleFilters()
     query = _eager_page_query(filters)
     if after is not None:
-        created_at, article_id = decode_cursor(after)
-        query = query.where(tuple_(Article.created_at, Article.id) < (created_at, article_id))
+        query = query.where(_older_than(after))
     # One row more than asked tells whether another page exists, without a COUNT.
     rows = db.session.execute(query.limit(limit + 1)).all()
     page, more = rows[:limit], len(rows) > limit
@@ -293,6 +312,31 @@ def article_row_page(
     query = _row_query(filters, viewer_id).limit(limit).offset(offset)
     rows = [_to_row(*row) for row in db.session.execute(query).all()]
     return ArticleRowPage(rows, count_articles(filters))
+
+
+@dataclass(frozen=True)
+class ArticleRowKeysetPage:
+    """One keyset page of `ArticleRow`s; `next_cursor` is None on the last page."""
+
+    rows: list[ArticleRow]
+    next_cursor: str | None = None
+
+
+def article_row_keyset_page(
+    filters: ArticleFilters | None = None,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    after: str | None = None,
+    viewer_id: int | None = None,
+) -> ArticleRowKeysetPage:
+    """`list_articles_keyset` for `viewer_id`: the same cursors, `ArticleRow`s, no COUNT."""
+    filters = filters or ArticleFilters()
+    query = _row_query(filters, viewer_id)
+    if after is not None:
+        query = query.where(_older_than(after))
+    rows = [_to_row(*row) for row in db.session.execute(query.limit(limit + 1)).all()]
+    page, more = rows[:limit], len(rows) > limit
+    return ArticleRowKeysetPage(page, encode_cursor(page[-1].article) if more else None)
 
 
 def article_row(slug: str, *, viewer_id: int | None = None) -> ArticleRow | None:

@@ -204,12 +204,14 @@ def request_json_list() -> list[str]:
     return ["routing", "templates", "testing"]
 
 
-# --- Q134: the default session is a signed cookie ---------------------------------------
+# --- Q134: Flask's default session is a signed cookie ----------------------------------
+# This app swaps in server-side sessions (Flask-Session, `demo.auth.sessions`) unless
+# SESSION_BACKEND=cookie; the tests of these views use that setting to show Flask's own.
 
 
 @bp.get("/request/session")
 def request_session() -> Response:
-    """What the session holds right now; the cookie itself is its only storage."""
+    """What the session holds right now (in the cookie itself, with SESSION_BACKEND=cookie)."""
     return jsonify(session=dict(session), permanent=session.permanent)
 
 
