@@ -11,7 +11,8 @@ STAMP := $(VENV)/.installed-stamp
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint format answers lock clean run-asgi assets browser-deps worker beat
+.PHONY: install run test lint format answers lock clean run-asgi assets browser-deps worker beat \
+	nginx-deps system-deps smoke docs translations bench
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -21,7 +22,15 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python "$$(command -v $(PYTHON))"
 	@touch $@
 
-install: $(STAMP) assets
+# Flask-Babel reads compiled .mo catalogs; only the .po sources are committed (Q159).
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard demo/translations/*/LC_MESSAGES/*.po))
+
+$(CATALOGS): %.mo: %.po $(STAMP)
+	$(BIN)/pybabel -q compile -i $< -o $@
+
+translations: $(CATALOGS)  ## compile the committed .po catalogs into the .mo files Flask-Babel reads
+
+install: $(STAMP) translations assets
 
 run: install  ## migrate, seed the demo data, then serve at http://127.0.0.1:5000
 	$(BIN)/flask --app demo db upgrade
@@ -33,7 +42,7 @@ run: install  ## migrate, seed the demo data, then serve at http://127.0.0.1:500
 TEST_SERVER_URL := $(TEST_DATABASE_URL)
 
 test: export TEST_DATABASE_URL :=
-test: install lint  ## the whole suite: SQLite, then TEST_DATABASE_URL's server if set
+test: install system-deps lint  ## the whole suite: SQLite, then TEST_DATABASE_URL's server if set
 	$(BIN)/pytest
 	$(if $(TEST_SERVER_URL),TEST_DATABASE_URL='$(TEST_SERVER_URL)' $(BIN)/pytest)
 
@@ -67,7 +76,21 @@ $(ASSETS_STAMP): package.json package-lock.json
 	npm run build
 	@touch $@
 
-assets: $(ASSETS_STAMP)  ## the JS client pages load (socket.io.min.js) into demo/static/vendor/
+# Fingerprinted copies of the project's own CSS and JS plus their manifest (Q071), rebuilt when
+# a source file changes; pages link them outside debug and testing. Not committed either.
+ASSETS_MANIFEST := demo/static/dist/manifest.json
+STATIC_SOURCES := $(shell find demo/static -path demo/static/dist -prune -o -type f \( -name '*.css' -o -name '*.js' \) -print)
+
+$(ASSETS_MANIFEST): $(STAMP) $(ASSETS_STAMP) $(STATIC_SOURCES)
+	FLASK_CONFIG=testing $(BIN)/flask --app demo assets-build
+
+assets: $(ASSETS_STAMP) $(ASSETS_MANIFEST)  ## the Socket.IO client from npm, fingerprinted static files
+
+bench: install  ## throughput next to a bare Flask app, direct and through nginx (needs wrk)
+	$(BIN)/python -m bench.throughput --through-nginx
+
+docs: install  ## regenerate docs/ANSWERS.md from the catalog (a test fails when it is stale)
+	$(BIN)/flask --app demo answers --markdown docs/ANSWERS.md
 
 # The browser test drives Debian's Chromium (Playwright's own browser downloads are not used).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -76,6 +99,21 @@ browser-deps:  ## install Debian's chromium for tests/browser when it is missing
 	@if [ -x /usr/bin/chromium ]; then echo "chromium: /usr/bin/chromium is installed"; else \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; fi
+
+# The smoke test and tests/deploy run the repository's nginx/nginx.conf with Debian's nginx.
+nginx-deps:  ## install Debian's nginx (nginx-light) for `make smoke` when it is missing
+	@if [ -x /usr/sbin/nginx ]; then echo "nginx: /usr/sbin/nginx is installed"; else \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light; fi
+
+system-deps: browser-deps nginx-deps  ## every system package the tests drive for real
+
+# The deployment, run for real without Docker (scripts/smoke/): docker-compose.yml's web-1,
+# web-2, worker and beat behind nginx/nginx.conf, on the local PostgreSQL and Redis, checked
+# through nginx and stopped again. With PORT set (`make smoke PORT=5050`): the Procfile's
+# release phase, then its web process on $PORT, Heroku-style.
+smoke: install nginx-deps  ## prove the deployment files work: the compose stack, or the Procfile with PORT
+	$(BIN)/python -m scripts.smoke $(if $(PORT),--port $(PORT))
 
 # Background tasks (Q166) need a broker: REDIS_URL (or CELERY_BROKER_URL) in the environment or
 # .env, the same for the web process. Without one, the web process runs tasks inline.

@@ -77,6 +77,11 @@ def create_app(config: ConfigLike = None, **overrides: Any) -> Flask:
 
     register_commands(app)
 
+    from demo.observability import init_observability
+
+    # Metrics at /metrics, and Sentry when SENTRY_DSN is set (Q170): hooks, no middleware.
+    init_observability(app)
+
     # Innermost first: ProxyFix must rewrite the environ before anything reads the client IP.
     app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
         app.wsgi_app,
@@ -104,6 +109,9 @@ def register_extensions(app: Flask) -> None:
     socketio.init_app(app, client_manager=client_manager(app.config), async_mode="threading")
     register_namespaces(app)
     login_manager.init_app(app)
+    from demo.i18n import init_babel
+
+    init_babel(app)  # its locale selector reads the logged-in user's setting (Q159)
     csrf.init_app(app)
     jwt.init_app(app)
     limiter.init_app(app)
@@ -182,6 +190,22 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(tasks_bp)
     app.register_blueprint(tasks_api_bp)
     csrf.exempt(tasks_api_bp)
+
+    # Languages (Q159): the language page and its switcher; CSRF-protected like every form.
+    from demo.i18n import bp as i18n_bp
+
+    app.register_blueprint(i18n_bp)
+
+    # The Conduit articles as pages (Q158, Q160), over the API's services; CSRF-protected.
+    from demo.articles import bp as articles_bp
+
+    app.register_blueprint(articles_bp)
+
+    # Flask-Admin at /admin (Q136): one Admin per app, see demo.admin; its POSTs are checked
+    # by the global CSRFProtect like every other form.
+    from demo.admin import init_admin
+
+    init_admin(app)
 
 
 def describe_mode(app: Flask) -> list[str]:

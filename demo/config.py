@@ -134,6 +134,12 @@ class BaseConfig:
         # Requests per API key, counted across every route the key can reach (Q098).
         self.API_KEY_RATE_LIMIT = env.get("API_KEY_RATE_LIMIT") or "60/minute"
 
+    # Flask-Babel (Q065, Q159): the languages the pages are translated into, the one used when
+    # nothing else decides, and the zone dates are shown in. Catalogs live in demo/translations.
+    LANGUAGES: tuple[str, ...] = ("en", "fr")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
     default_log_format = "text"
     secure_cookies = False
     default_bcrypt_rounds = 12

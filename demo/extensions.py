@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import redis
 from flask import Flask, current_app
+from flask_babel import Babel
 from flask_caching import Cache
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
@@ -75,3 +76,5 @@ cors = CORS()
 cache = Cache()
 # Sends through MAIL_SERVER; the app only ever sends from Celery tasks (Q060).
 mail = Mail()
+# Translations and locale-aware formats; the locale selector is passed in demo.i18n (Q065).
+babel = Babel()

@@ -52,13 +52,15 @@ STATIC_HEADERS = {
 
 def set_security_headers(response: Response) -> Response:
     """Add the security headers this response does not already set."""
+    # One pass over the names, not `headers.setdefault` per header: that scans (and
+    # lower-cases) the whole list twice per call, on every response (Q102).
+    present = {name.lower() for name, _ in response.headers}
     for name, value in STATIC_HEADERS.items():
-        response.headers.setdefault(name, value)
+        if name.lower() not in present:
+            response.headers.add(name, value)
     max_age = current_app.config.get("HSTS_MAX_AGE", 0)
-    if max_age:
-        response.headers.setdefault(
-            "Strict-Transport-Security", f"max-age={max_age}; includeSubDomains"
-        )
+    if max_age and "strict-transport-security" not in present:
+        response.headers.add("Strict-Transport-Security", f"max-age={max_age}; includeSubDomains")
     return response
 
 

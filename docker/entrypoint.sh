@@ -1,30 +1,34 @@
 #!/bin/sh
-# Container entrypoint (Q109): wait for the database, migrate, then hand PID 1 to the server.
-# `exec` matters: gunicorn must receive SIGTERM from `docker stop` itself to shut down
-# gracefully, instead of a shell swallowing it.
+# Container entrypoint (Q109): wait for the database, migrate, then hand the process over to
+# the command (gunicorn, or celery for the worker and beat). `exec` matters: the server must
+# receive SIGTERM from `docker stop` itself to shut down gracefully, instead of a shell
+# swallowing it. `make smoke` runs every app service of docker-compose.yml through this file.
 set -eu
 
+# Only psycopg, not the app: importing the app costs seconds of CPU, paid again by the command.
 python - <<'PY'
-import os, sys, time
-from sqlalchemy import create_engine, text
-from demo.config import normalise_database_url
+import os, re, sys, time
+import psycopg
 
-url = os.environ.get("DATABASE_URL")
-if not url:
-    sys.exit(0)
-engine = create_engine(normalise_database_url(url), pool_pre_ping=True)
-deadline = time.monotonic() + float(os.environ.get("DB_WAIT_SECONDS", "60"))
+url = os.environ.get("DATABASE_URL") or ""
+if not re.match(r"postgres(ql)?(\+\w+)?://", url):
+    sys.exit(0)  # SQLite (or nothing): no server to wait for
+# libpq reads postgres:// and postgresql:// URLs; drop SQLAlchemy's "+driver" part if any.
+url = re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql://", url)
+deadline = time.monotonic() + float(os.environ.get("DB_WAIT_SECONDS") or "60")
+waiting = False
 while True:
     try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        psycopg.connect(url, connect_timeout=3).close()
         break
-    except Exception as exc:  # not reachable yet
+    except psycopg.OperationalError as exc:  # not reachable (yet)
         if time.monotonic() > deadline:
-            print(f"database not reachable: {exc}", file=sys.stderr)
+            print(f"entrypoint: database not reachable: {exc}", file=sys.stderr)
             sys.exit(1)
+        if not waiting:
+            print("entrypoint: waiting for the database ...", file=sys.stderr)
+            waiting = True
         time.sleep(1)
-engine.dispose()
 PY
 
 if [ "${RUN_MIGRATIONS:-1}" = "1" ]; then

@@ -32,6 +32,9 @@ from demo.extensions import limiter
 from demo.models import Role, User
 from tests.support.accounts import DEFAULT_PASSWORD, AuthActions, IsolatedClient
 
+# Records how the answer-proving tests fared, for the answers pages (issue 9).
+pytest_plugins = ["tests.support.answer_results"]
+
 # Every engine that opened a connection during the current test, whichever app built it.
 _engines_used: weakref.WeakSet[Engine] = weakref.WeakSet()
 

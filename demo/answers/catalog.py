@@ -1,4 +1,4 @@
-"""Load the question list and the answers catalog, and resolve code references.
+"""Load the question list and the answers catalog, resolve code references, search answers.
 
 `questions.toml` holds all 172 questions (ID, section, text); `catalog.toml` holds an
 entry for each question the project answers. Both ship inside the package, so the app
@@ -8,6 +8,7 @@ never reads anything outside itself.
 from __future__ import annotations
 
 import importlib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -107,3 +108,29 @@ def coverage() -> list[tuple[str, int, int]]:
         (name, sum(q.id in answered for q in questions), len(questions))
         for name, questions in sections().items()
     ]
+
+
+def search(answers: dict[str, Answer], query: str) -> list[str]:
+    """IDs of the answers whose ID, question, short or long text contains every word of `query`.
+
+    Plain case-insensitive substring matching: the catalog is small (under 200 entries),
+    so scanning it per request costs less than keeping a search index in sync.
+    """
+    words = query.casefold().split()
+    if not words:
+        return list(answers)
+    matches = []
+    for qid, answer in answers.items():
+        haystack = "\n".join((qid, answer.question, answer.short, answer.long)).casefold()
+        if all(word in haystack for word in words):
+            matches.append(qid)
+    return matches
+
+
+def slug(heading: str) -> str:
+    """The anchor a code host gives a Markdown heading: ``APIs & REST`` -> ``apis--rest``.
+
+    GitHub's rule: lower case, drop everything but letters, digits, spaces, hyphens and
+    underscores, then turn each space into a hyphen. The HTML pages use the same anchors.
+    """
+    return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")

@@ -44,3 +44,4 @@ def no_content() -> Response:
 
 
 from demo.api import articles, comments, profiles, tags, users  # noqa: E402,F401  (routes)
+from demo.api.docs import routes as docs_routes  # noqa: E402,F401  (/openapi.json, /docs)

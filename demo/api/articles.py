@@ -23,6 +23,7 @@ from flask.views import MethodView
 
 from demo.api import bp, no_content, services
 from demo.api.caching import cached_response, conditional
+from demo.api.docs import Auth, operation
 from demo.api.parsing import load_body, load_query
 from demo.api.schemas import (
     ArticleListQuery,
@@ -34,11 +35,19 @@ from demo.api.schemas import (
 )
 from demo.api.security import auth_optional, auth_required, signed_in_viewer, viewer
 
+TAG = "Articles"
 article_response = SingleArticleResponse()
 articles_response = MultipleArticlesResponse()
 
 
 @bp.get("/articles")
+@operation(
+    tag=TAG,
+    auth=Auth.OPTIONAL,
+    query=ArticleListQuery,
+    responses={200: MultipleArticlesResponse},
+    conditional=True,
+)
 @auth_optional
 @cached_response(per_user=True)
 def list_articles() -> dict[str, Any]:
@@ -48,6 +57,13 @@ def list_articles() -> dict[str, Any]:
 
 
 @bp.get("/articles/feed")
+@operation(
+    tag=TAG,
+    auth=Auth.REQUIRED,
+    query=PageQuery,
+    responses={200: MultipleArticlesResponse},
+    conditional=True,
+)
 @auth_required
 @cached_response(per_user=True)
 def feed() -> dict[str, Any]:
@@ -57,6 +73,9 @@ def feed() -> dict[str, Any]:
 
 
 @bp.post("/articles")
+@operation(
+    tag=TAG, auth=Auth.REQUIRED, body=NewArticleRequest, responses={201: SingleArticleResponse}
+)
 @auth_required
 def create_article() -> tuple[dict[str, Any], int]:
     """Publish an article: 201 with it, its slug made unique."""
@@ -69,19 +88,33 @@ class ArticleResource(MethodView):
 
     init_every_request = False  # stateless: one instance serves every request
 
+    @operation(
+        tag=TAG, auth=Auth.OPTIONAL, responses={200: SingleArticleResponse}, conditional=True
+    )
     @auth_optional
     @conditional
     def get(self, slug: str) -> dict[str, Any]:
+        """Read an article; 304 when `If-None-Match` has its current ETag."""
         return article_response.dump(services.get_article(slug, viewer()))
 
+    @operation(
+        tag=TAG,
+        auth=Auth.REQUIRED,
+        body=UpdateArticleRequest,
+        responses={200: SingleArticleResponse},
+        errors=(403,),
+    )
     @auth_required
     def put(self, slug: str) -> dict[str, Any]:
+        """Change an article's title, description, body or tags; a new title, a new slug."""
         viewer_user = signed_in_viewer()
         changes = load_body(UpdateArticleRequest())["article"]
         return article_response.dump(services.update_article(viewer_user, slug, changes))
 
+    @operation(tag=TAG, auth=Auth.REQUIRED, responses={204: None}, errors=(403,))
     @auth_required
     def delete(self, slug: str) -> Response:
+        """Delete an article, its comments and favourites with it."""
         services.delete_article(signed_in_viewer(), slug)
         return no_content()
 
@@ -90,6 +123,7 @@ bp.add_url_rule("/articles/<slug>", view_func=ArticleResource.as_view("article")
 
 
 @bp.post("/articles/<slug>/favorite")
+@operation(tag="Favorites", auth=Auth.REQUIRED, responses={200: SingleArticleResponse})
 @auth_required
 def favorite(slug: str) -> dict[str, Any]:
     """Favourite an article (idempotent): 200 with the article."""
@@ -97,6 +131,7 @@ def favorite(slug: str) -> dict[str, Any]:
 
 
 @bp.delete("/articles/<slug>/favorite")
+@operation(tag="Favorites", auth=Auth.REQUIRED, responses={200: SingleArticleResponse})
 @auth_required
 def unfavorite(slug: str) -> dict[str, Any]:
     """Remove a favourite (idempotent): 200 with the article, as the spec says."""

@@ -117,6 +117,8 @@ def cached_response(*, per_user: bool) -> Callable[[View], View]:
                 return conditional_response(_replay(hit))
             response = current_app.make_response(current_app.ensure_sync(view)(*args, **kwargs))
             if key is not None and _cacheable(response):
+                # Hash the body once, when it is stored: every hit replays this ETag (Q102).
+                response.add_etag()
                 _store(key, response)
             return conditional_response(response)
 

@@ -18,7 +18,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_dump, validate
+from marshmallow import (
+    EXCLUDE,
+    INCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_dump,
+    validate,
+)
 
 from demo.auth.passwords import MAX_PASSWORD_BYTES
 from demo.data.articles import DEFAULT_LIMIT, MAX_LIMIT
@@ -46,6 +55,12 @@ def _blank_check() -> validate.Length:
     return validate.Length(min=1, error=BLANK)
 
 
+def _storable(value: str | None) -> None:
+    """PostgreSQL text cannot hold U+0000: refused here as a 422, not by the database as a 500."""
+    if value is not None and "\x00" in value:
+        raise ValidationError("must not contain NUL characters")
+
+
 STRING_ERRORS = {"required": BLANK, "null": BLANK, "invalid": "must be a string"}
 
 
@@ -63,7 +78,7 @@ class Text(fields.String):
         **kwargs: Any,
     ) -> None:
         self.trim = trim
-        validators = [_blank_check(), _too_long(max_length), *(validate or [])]
+        validators = [_blank_check(), _too_long(max_length), _storable, *(validate or [])]
         super().__init__(validate=validators, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
@@ -81,7 +96,7 @@ class OptionalText(fields.String):
     default_error_messages: ClassVar[dict[str, str]] = {"invalid": "must be a string"}
 
     def __init__(self, *, max_length: int, **kwargs: Any) -> None:
-        super().__init__(allow_none=True, validate=_too_long(max_length), **kwargs)
+        super().__init__(allow_none=True, validate=[_too_long(max_length), _storable], **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
         text = super()._deserialize(value, attr, data, **kwargs).strip()
@@ -173,16 +188,27 @@ class RequestSchema(Schema):
 # --- Requests --------------------------------------------------------------------------
 
 
+# The OpenAPI document's examples (Swagger UI fills "Try it out" with them): register this
+# user, then log in as them.
+EXAMPLE_USER = {"username": "jake", "email": "jake@example.com", "password": "jakejake-secret"}
+PASSWORD_EXAMPLE = {"format": "password", "example": EXAMPLE_USER["password"]}
+
+
 class LoginUser(RequestSchema):
-    email = EmailAddress(required=True)
+    email = EmailAddress(required=True, metadata={"example": EXAMPLE_USER["email"]})
     # Not the new-password policy: a login only compares, whatever the policy was back then.
-    password = fields.String(required=True, validate=_blank_check(), error_messages=STRING_ERRORS)
+    password = fields.String(
+        required=True,
+        validate=_blank_check(),
+        error_messages=STRING_ERRORS,
+        metadata=PASSWORD_EXAMPLE,
+    )
 
 
 class NewUser(RequestSchema):
-    username = _username(required=True)
-    email = EmailAddress(required=True)
-    password = _new_password(required=True)
+    username = _username(required=True, metadata={"example": EXAMPLE_USER["username"]})
+    email = EmailAddress(required=True, metadata={"example": EXAMPLE_USER["email"]})
+    password = _new_password(required=True, metadata=PASSWORD_EXAMPLE)
 
 
 class UpdateUser(RequestSchema):
@@ -271,9 +297,9 @@ class PageQuery(RequestSchema):
 class ArticleListQuery(PageQuery):
     """`GET /api/articles`: the filters (usernames and a tag name) and the page."""
 
-    tag = fields.String()
-    author = fields.String()
-    favorited = fields.String()
+    tag = fields.String(validate=_storable)
+    author = fields.String(validate=_storable)
+    favorited = fields.String(validate=_storable)
 
 
 # --- Responses -------------------------------------------------------------------------
@@ -371,3 +397,22 @@ class MultipleCommentsResponse(Envelope):
 
 class TagsResponse(Envelope):
     tags = fields.List(fields.String(), required=True)
+
+
+class ErrorMessages(Schema):
+    """``body``, every message for display, and one list of messages per invalid field."""
+
+    body = fields.List(fields.String(), required=True)
+
+    class Meta:
+        unknown = INCLUDE  # documents the per-field keys ("title", "email") beside `body`
+
+
+class GenericErrorModel(Schema):
+    """Every API failure: ``{"errors": {"body": [...], <field>: [...]}}``.
+
+    Built by `demo.errors.error_body`; this schema describes it in the OpenAPI document,
+    where the schemathesis run checks real error answers against it.
+    """
+
+    errors = fields.Nested(ErrorMessages, required=True)

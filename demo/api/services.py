@@ -52,8 +52,9 @@ from demo.extensions import db
 from demo.models import Article, Comment, Tag, User, article_tags, favorites, follows
 
 TAKEN = "has already been taken"
-# Paths that a slug would shadow: GET /api/articles/feed is the feed, not an article.
-RESERVED_SLUGS = frozenset({"feed"})
+# Paths that a slug would shadow: GET /api/articles/feed is the feed, not an article, and
+# /articles/new is the HTML form for writing one (demo.articles).
+RESERVED_SLUGS = frozenset({"feed", "new"})
 MAX_SLUG_BASE = 200  # leaves room for "-<suffix>" in the 255-character column
 SLUG_ATTEMPTS = 3
 
@@ -184,8 +185,16 @@ def _refuse_taken(identifiers: Mapping[str, str], user: User | None = None) -> N
 # --- Profiles --------------------------------------------------------------------------
 
 
+def _could_be_stored(text: str) -> bool:
+    """False for text with U+0000, which PostgreSQL text cannot hold: no row has it, and the
+    driver refuses to send it, so a lookup by it is skipped rather than failing as a 500."""
+    return "\x00" not in text
+
+
 def _user_named(username: str) -> User:
-    user = db.session.scalar(select(User).where(User.username == username))
+    user = None
+    if _could_be_stored(username):
+        user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise NotFoundError(f"profile {username!r} not found")
     return user
@@ -278,14 +287,16 @@ def feed(viewer: User, *, limit: int, offset: int) -> ArticleRowPage:
 
 
 def get_article(slug: str, viewer: User | None) -> ArticleRow:
-    row = article_row(slug, viewer_id=_viewer_id(viewer))
+    row = article_row(slug, viewer_id=_viewer_id(viewer)) if _could_be_stored(slug) else None
     if row is None:
         raise NotFoundError(f"article {slug!r} not found")
     return row
 
 
 def _article(slug: str) -> Article:
-    article = db.session.scalar(select(Article).where(Article.slug == slug))
+    article = None
+    if _could_be_stored(slug):
+        article = db.session.scalar(select(Article).where(Article.slug == slug))
     if article is None:
         raise NotFoundError(f"article {slug!r} not found")
     return article

@@ -6,12 +6,14 @@ from typing import Any
 
 from demo.api import bp, services
 from demo.api.caching import cached_response
+from demo.api.docs import operation
 from demo.api.schemas import TagsResponse
 
 tags_response = TagsResponse()
 
 
 @bp.get("/tags")
+@operation(tag="Tags", responses={200: TagsResponse}, conditional=True)
 @cached_response(per_user=False)
 def tags() -> dict[str, Any]:
     """Every tag in use, most used first (ties by name)."""

@@ -10,14 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from demo.api import bp, services
+from demo.api.docs import Auth, operation
 from demo.api.parsing import load_body
 from demo.api.schemas import LoginRequest, NewUserRequest, UpdateUserRequest, UserResponse
 from demo.api.security import auth_required, signed_in_viewer
 
+TAG = "User and Authentication"
 user_response = UserResponse()
 
 
 @bp.post("/users")
+@operation(tag=TAG, body=NewUserRequest, responses={201: UserResponse})
 def register() -> tuple[dict[str, Any], int]:
     """Create an account: 201 with the user and a token."""
     fields = load_body(NewUserRequest())["user"]
@@ -25,6 +28,7 @@ def register() -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/users/login")
+@operation(tag=TAG, body=LoginRequest, responses={200: UserResponse}, errors=(401,))
 def login() -> dict[str, Any]:
     """Exchange an e-mail address and password for the user and a token (401 if wrong)."""
     fields = load_body(LoginRequest())["user"]
@@ -32,6 +36,7 @@ def login() -> dict[str, Any]:
 
 
 @bp.get("/user")
+@operation(tag=TAG, auth=Auth.REQUIRED, responses={200: UserResponse})
 @auth_required
 def current_user() -> dict[str, Any]:
     """The signed-in user, with a fresh token."""
@@ -39,6 +44,7 @@ def current_user() -> dict[str, Any]:
 
 
 @bp.put("/user")
+@operation(tag=TAG, auth=Auth.REQUIRED, body=UpdateUserRequest, responses={200: UserResponse})
 @auth_required
 def update_user() -> dict[str, Any]:
     """Change e-mail, username, password, bio or image; at least one of them."""

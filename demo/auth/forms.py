@@ -11,12 +11,19 @@ it, and `validate_on_submit()` is ``POST and valid``. Two kinds of custom valida
 
 The uniqueness checks give a friendly message early; the database's unique constraints
 still decide under concurrency (see `demo.auth.services.AccountTakenError`).
+
+Labels and messages are translated (Q159): `lazy_gettext` for those defined at import time,
+when no request says which language to use, `gettext` inside validators, which run during
+one. WTForms' own messages ("This field is required.") come translated from WTForms'
+catalogs through Flask-WTF.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from flask_babel import gettext, lazy_gettext
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -46,7 +53,7 @@ from demo.auth.services import is_taken
 
 MIN_PASSWORD_LENGTH = 8
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]+$"
-SAME_AS_NAME = "Choose a password that is not your username or e-mail address."
+SAME_AS_NAME = lazy_gettext("Choose a password that is not your username or e-mail address.")
 
 
 def strip(value: str | None) -> str | None:
@@ -72,15 +79,19 @@ class MaxUtf8Bytes:
         size = len((field.data or "").encode("utf-8"))
         if size > self.limit:
             raise ValidationError(
-                f"Use at most {self.limit} bytes (this is {size}; accented letters and "
-                "emoji count as 2-4 bytes each)."
+                gettext(
+                    "Use at most %(limit)d bytes (this is %(size)d; accented letters and "
+                    "emoji count as 2-4 bytes each).",
+                    limit=self.limit,
+                    size=size,
+                )
             )
 
 
 class NotSameAs:
     """The value must differ (case-insensitively) from each of the named fields."""
 
-    def __init__(self, *field_names: str, message: str) -> None:
+    def __init__(self, *field_names: str, message: str | LazyString) -> None:
         self.field_names = field_names
         self.message = message
 
@@ -98,33 +109,40 @@ class HttpsUrl:
     def __call__(self, form: Form, field: Field) -> None:
         parts = urlsplit(field.data or "")
         if parts.scheme != "https" or not parts.hostname:
-            raise ValidationError("Enter a full https:// address.")
+            raise ValidationError(gettext("Enter a full https:// address."))
 
 
 def _username_field() -> StringField:
     return StringField(
-        "Username",
+        lazy_gettext("Username"),
         filters=[strip],
         validators=[
             DataRequired(),
             Length(min=3, max=64),
-            Regexp(USERNAME_PATTERN, message="Use letters, digits, '.', '_' or '-' only."),
+            Regexp(
+                USERNAME_PATTERN,
+                message=lazy_gettext("Use letters, digits, '.', '_' or '-' only."),
+            ),
         ],
     )
 
 
 def _email_field() -> EmailField:
     return EmailField(
-        "E-mail", filters=[normalise_email], validators=[DataRequired(), Email(), Length(max=254)]
+        lazy_gettext("E-mail"),
+        filters=[normalise_email],
+        validators=[DataRequired(), Email(), Length(max=254)],
     )
 
 
-def _new_password_field(label: str, *extra: object) -> PasswordField:
+def _new_password_field(label: LazyString, *extra: object) -> PasswordField:
     return PasswordField(
         label,
         validators=[
             InputRequired(),
-            Length(min=MIN_PASSWORD_LENGTH, message="Use at least %(min)d characters."),
+            Length(
+                min=MIN_PASSWORD_LENGTH, message=lazy_gettext("Use at least %(min)d characters.")
+            ),
             MaxUtf8Bytes(),
             *extra,
         ],
@@ -143,11 +161,11 @@ class _UniqueAccountMixin:
     def validate_username(self, field: Field) -> None:
         """WTForms calls ``validate_<field>`` methods after the field's own validators."""
         if self._taken(field):
-            raise ValidationError("That username is taken.")
+            raise ValidationError(gettext("That username is taken."))
 
     def validate_email(self, field: Field) -> None:
         if self._taken(field):
-            raise ValidationError("An account with this e-mail address already exists.")
+            raise ValidationError(gettext("An account with this e-mail address already exists."))
 
 
 class RegistrationForm(_UniqueAccountMixin, FlaskForm):
@@ -156,23 +174,28 @@ class RegistrationForm(_UniqueAccountMixin, FlaskForm):
     username = _username_field()
     email = _email_field()
     password = _new_password_field(
-        "Password",
+        lazy_gettext("Password"),
         NotSameAs("username", "email", message=SAME_AS_NAME),
     )
     confirm = PasswordField(
-        "Repeat the password",
-        validators=[InputRequired(), EqualTo("password", message="The passwords do not match.")],
+        lazy_gettext("Repeat the password"),
+        validators=[
+            InputRequired(),
+            EqualTo("password", message=lazy_gettext("The passwords do not match.")),
+        ],
     )
-    submit = SubmitField("Create account")
+    submit = SubmitField(lazy_gettext("Create account"))
 
 
 class LoginForm(FlaskForm):
     """Log in. No length rules here: they would tell an attacker what passwords can exist."""
 
-    email = EmailField("E-mail", filters=[normalise_email], validators=[DataRequired()])
-    password = PasswordField("Password", validators=[InputRequired()])
-    remember = BooleanField("Remember me on this device")
-    submit = SubmitField("Log in")
+    email = EmailField(
+        lazy_gettext("E-mail"), filters=[normalise_email], validators=[DataRequired()]
+    )
+    password = PasswordField(lazy_gettext("Password"), validators=[InputRequired()])
+    remember = BooleanField(lazy_gettext("Remember me on this device"))
+    submit = SubmitField(lazy_gettext("Log in"))
 
 
 class ProfileForm(_UniqueAccountMixin, FlaskForm):
@@ -180,34 +203,38 @@ class ProfileForm(_UniqueAccountMixin, FlaskForm):
 
     username = _username_field()
     email = _email_field()
-    bio = TextAreaField("Bio", filters=[strip], validators=[Optional(), Length(max=2000)])
-    image = URLField(
-        "Picture URL", filters=[strip], validators=[Optional(), Length(max=2048), HttpsUrl()]
+    bio = TextAreaField(
+        lazy_gettext("Bio"), filters=[strip], validators=[Optional(), Length(max=2000)]
     )
-    submit = SubmitField("Save profile")
+    image = URLField(
+        lazy_gettext("Picture URL"),
+        filters=[strip],
+        validators=[Optional(), Length(max=2048), HttpsUrl()],
+    )
+    submit = SubmitField(lazy_gettext("Save profile"))
 
 
 class ChangePasswordForm(FlaskForm):
     """Change the password: proves the current one, then ends every other session (Q145)."""
 
-    current_password = PasswordField("Current password", validators=[InputRequired()])
-    new_password = _new_password_field("New password")
+    current_password = PasswordField(lazy_gettext("Current password"), validators=[InputRequired()])
+    new_password = _new_password_field(lazy_gettext("New password"))
     confirm = PasswordField(
-        "Repeat the new password",
+        lazy_gettext("Repeat the new password"),
         validators=[
             InputRequired(),
-            EqualTo("new_password", message="The passwords do not match."),
+            EqualTo("new_password", message=lazy_gettext("The passwords do not match.")),
         ],
     )
-    submit = SubmitField("Change password")
+    submit = SubmitField(lazy_gettext("Change password"))
 
     def validate_current_password(self, field: Field) -> None:
         if not verify_password(field.data, current_user.password_hash):
-            raise ValidationError("That is not your current password.")
+            raise ValidationError(gettext("That is not your current password."))
 
     def validate_new_password(self, field: Field) -> None:
         if field.data == self.current_password.data:
-            raise ValidationError("The new password must differ from the current one.")
+            raise ValidationError(gettext("The new password must differ from the current one."))
         names = (current_user.username, current_user.email)
         if field.data.casefold() in {name.casefold() for name in names}:
             raise ValidationError(SAME_AS_NAME)

@@ -27,6 +27,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -46,15 +47,16 @@ from demo.auth.services import (
 from demo.auth.sessions import renew_session
 from demo.errors import error_response
 from demo.extensions import db, limiter
+from demo.i18n.locale import SESSION_KEY as LANGUAGE_KEY
 from demo.models import User
 
 log = logging.getLogger(__name__)
 
-INVALID_LOGIN = "Invalid e-mail address or password."
+INVALID_LOGIN = lazy_gettext("Invalid e-mail address or password.")
 TOO_MANY_ATTEMPTS = "Too many attempts from your address. Wait a minute, then try again."
 TAKEN_MESSAGES = {
-    "username": "That username is taken.",
-    "email": "An account with this e-mail address already exists.",
+    "username": lazy_gettext("That username is taken."),
+    "email": lazy_gettext("An account with this e-mail address already exists."),
 }
 
 
@@ -129,8 +131,11 @@ def _log_in(user: User, *, remember: bool) -> None:
 
 
 def _log_out(message: str) -> None:
+    language = session.get(LANGUAGE_KEY)
     session.clear()  # first: logout_user then records that the remember cookie must go
     logout_user()
+    if language:
+        session[LANGUAGE_KEY] = language  # the browser's language choice outlives the login
     flash(message, "info")
     renew_session()  # last: moves what is left (the message) away from the old id
 
@@ -152,7 +157,9 @@ def register() -> ResponseReturnValue:
             _show_taken(form, taken)
         else:
             _log_in(user, remember=False)
-            flash(f"Welcome, {user.username}! Your account is ready.", "success")
+            flash(
+                gettext("Welcome, %(name)s! Your account is ready.", name=user.username), "success"
+            )
             return redirect(url_for(".profile"), 303)
     return _render("auth/register.html", form, form=form)
 
@@ -170,7 +177,7 @@ def login() -> ResponseReturnValue:
         if user is not None:
             db.session.commit()  # keeps a re-hashed password when the work factor rose
             _log_in(user, remember=form.remember.data)
-            flash(f"Logged in as {user.username}.", "success")
+            flash(gettext("Logged in as %(name)s.", name=user.username), "success")
             return redirect(next_url or url_for(".profile"), 303)
         # One message for an unknown address and a wrong password: no account enumeration.
         form.form_errors.append(INVALID_LOGIN)
@@ -180,7 +187,7 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     """End this session and forget the remember-me cookie (a POST: it changes state)."""
-    _log_out("You have been logged out.")
+    _log_out(gettext("You have been logged out."))
     return redirect(url_for(".login"), 303)
 
 
@@ -190,7 +197,7 @@ def logout_everywhere() -> ResponseReturnValue:
     """End every session and remember-me cookie of this account, on every device (Q145)."""
     end_all_sessions(current_user)
     db.session.commit()
-    _log_out("You have been logged out on every device.")
+    _log_out(gettext("You have been logged out on every device."))
     return redirect(url_for(".login"), 303)
 
 
@@ -211,7 +218,7 @@ def profile() -> ResponseReturnValue:
         except AccountTakenError as taken:
             _show_taken(profile_form, taken)
         else:
-            flash("Your profile has been saved.", "success")
+            flash(gettext("Your profile has been saved."), "success")
             return redirect(url_for(".profile"), 303)
     return _profile_page(profile_form, ChangePasswordForm(prefix="password", formdata=None))
 
@@ -228,7 +235,7 @@ def change_password_page() -> ResponseReturnValue:
         # The version rose, so this session's stored id is outdated too: store the new one
         # (and a new remember-me cookie if this browser had one).
         _log_in(user, remember=remembered in request.cookies)
-        flash("Password changed. Every other session has been logged out.", "success")
+        flash(gettext("Password changed. Every other session has been logged out."), "success")
         return redirect(url_for(".profile"), 303)
     return _profile_page(ProfileForm(obj=current_user, formdata=None), password_form)
 

@@ -9,6 +9,7 @@ from flask import Blueprint
 bp = Blueprint("fundamentals", __name__, template_folder="templates")
 
 from demo.fundamentals import (  # noqa: E402,F401  (route modules register on `bp`)
+    assets,
     async_views,
     basics,
     blueprints_demo,
@@ -18,6 +19,7 @@ from demo.fundamentals import (  # noqa: E402,F401  (route modules register on `
     external,
     home,
     hooks,
+    partials,
     requests_demo,
     routing,
     running,

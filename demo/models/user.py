@@ -73,6 +73,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Bumped by "log out everywhere" and password changes: sessions and remember-me cookies
     # carry the version they were issued with, so older ones stop working at once (Q145).
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The language the user chose for the pages, such as "fr" (Q159); None follows the
+    # browser's Accept-Language header. Checked against LANGUAGES when it is used.
+    locale: Mapped[str | None] = mapped_column(String(16))
 
     # passive_deletes: deleting a user leaves the dependent rows to the database's
     # ON DELETE CASCADE instead of loading every collection first.

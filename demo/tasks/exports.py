@@ -26,7 +26,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any, TextIO
 
-from celery import Task, shared_task
+from celery import Task, shared_task, states
 from flask import current_app, has_request_context, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -159,7 +159,12 @@ def export_articles(self: Task, user_id: int, fmt: str = "csv") -> dict[str, Any
     except BaseException as exc:
         reporter.finished("FAILURE", error=failure_reason(exc))
         raise
-    url = download_path(task_id)
-    reporter.finished("SUCCESS", result_url=url)
+    result = {"filename": filename, "format": fmt, "articles": count}
+    if self.request.id is not None and not self.request.is_eager:
+        # Celery stores the return value only after this function returns, and the push
+        # below would let a browser ask for the file first (a 404). Store it now: the
+        # download view then finds SUCCESS by the time anyone can click the link.
+        self.update_state(state=states.SUCCESS, meta=result)
+    reporter.finished("SUCCESS", result_url=download_path(task_id))
     log.info("exported %d articles of user %s to %s", count, user_id, filename)
-    return {"filename": filename, "format": fmt, "articles": count}
+    return result

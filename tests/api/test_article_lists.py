@@ -194,3 +194,12 @@ def test_feed_lists_followed_authors_newest_first(client, db, library, register)
     paged = client.get("/api/articles/feed?limit=1&offset=1", headers=viewer.headers)
     assert slugs(paged) == ["a-1"] and paged.get_json()["articlesCount"] == 2
     assert client.get("/api/articles/feed?limit=0", headers=viewer.headers).status_code == 422
+
+
+@pytest.mark.answers("Q149")
+@pytest.mark.parametrize("name", ["tag", "author", "favorited"])
+def test_a_filter_with_a_nul_character_is_422_not_500(client, library, name):
+    """A filter value PostgreSQL could not even compare (U+0000) is refused by the schema."""
+    response = client.get(f"/api/articles?{name}=a%00b")
+    assert response.status_code == 422
+    assert errors_of(response)[name] == ["must not contain NUL characters"]

@@ -259,3 +259,31 @@ def test_favourite_needs_a_token_and_an_existing_article(client, api_user, metho
     call = getattr(client, method)
     assert call("/api/articles/nope/favorite").status_code == 401
     assert call("/api/articles/nope/favorite", headers=api_user.headers).status_code == 404
+
+
+@pytest.mark.answers("Q149")
+def test_text_with_a_nul_character_is_422_not_500(client, api_user, write_article):
+    """U+0000, which PostgreSQL text cannot store, is refused per field on create and update."""
+    article = {"title": "a\x00b", "description": "d", "body": "b", "tagList": ["t\x00"]}
+    response = client.post("/api/articles", json={"article": article}, headers=api_user.headers)
+    assert response.status_code == 422
+    assert errors_of(response)["title"] == ["must not contain NUL characters"]
+    assert errors_of(response)["tagList"] == ["must not contain NUL characters"]
+    slug = write_article(api_user)["slug"]
+    update = {"article": {"body": "\x00"}}
+    response = client.put(f"/api/articles/{slug}", json=update, headers=api_user.headers)
+    assert response.status_code == 422
+    assert errors_of(response)["body"] == ["body must not contain NUL characters"]
+
+
+def test_a_slug_with_a_nul_character_is_404_not_500(client, api_user):
+    """No stored slug contains U+0000, so every article route answers 404 for one."""
+    url = "/api/articles/a%00b"
+    calls = [
+        client.get(url),
+        client.put(url, json={"article": {"title": "t"}}, headers=api_user.headers),
+        client.delete(url, headers=api_user.headers),
+        client.post(f"{url}/favorite", headers=api_user.headers),
+        client.get(f"{url}/comments"),
+    ]
+    assert [response.status_code for response in calls] == [404] * len(calls)

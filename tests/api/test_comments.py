@@ -102,3 +102,13 @@ def test_deleting_an_unknown_comment_is_404(client, api_user, write_article, slu
         == 404
     )
     assert client.delete(f"/api/articles/{slug}/comments/abc", headers=headers).status_code == 404
+
+
+def test_a_comment_id_beyond_the_integer_column_is_404_not_500(client, api_user, slug):
+    """Ids past 2**31 - 1 cannot exist: routing answers 404 before the database overflows."""
+    for comment_id in (2**31, 2**63, 10**30):
+        response = client.delete(
+            f"/api/articles/{slug}/comments/{comment_id}", headers=api_user.headers
+        )
+        assert response.status_code == 404
+        assert errors_of(response)["body"]

@@ -68,3 +68,11 @@ def test_an_invalid_token_on_an_optional_route_is_still_401(client, api_user):
     """Optional auth tolerates no token, not a bad one: the client must learn it is stale."""
     response = client.get("/api/profiles/jake", headers={"Authorization": "Token not.a.jwt"})
     assert response.status_code == 401
+
+
+def test_a_username_with_a_nul_character_is_404_not_500(client, api_user):
+    """No stored username contains U+0000 (PostgreSQL cannot store it): 404, not a 500."""
+    assert client.get("/api/profiles/a%00b").status_code == 404
+    follow = client.post("/api/profiles/a%00b/follow", headers=api_user.headers)
+    assert follow.status_code == 404
+    assert errors_of(follow)["body"]

@@ -257,3 +257,11 @@ def test_password_change_ends_old_tokens_and_the_new_password_logs_in(client, ap
 def test_update_needs_a_token(client):
     """PUT /api/user without a token: 401."""
     assert client.put("/api/user", json={"user": {"bio": "x"}}).status_code == 401
+
+
+@pytest.mark.answers("Q149")
+def test_profile_text_with_a_nul_character_is_422_not_500(client, api_user):
+    """U+0000 in a bio is refused by the schema rather than by PostgreSQL (a 500)."""
+    response = client.put("/api/user", json={"user": {"bio": "a\x00b"}}, headers=api_user.headers)
+    assert response.status_code == 422
+    assert errors_of(response)["bio"] == ["must not contain NUL characters"]

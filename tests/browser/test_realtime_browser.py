@@ -11,24 +11,20 @@ built JS client (`make assets`), no Redis.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from demo import create_app
 from demo.extensions import db
+from tests.browser.conftest import TIMEOUT_MS
 from tests.websockets.conftest import create_article, create_member
 from tests.websockets.live import ROOT, Deployment, Process
 
 pytestmark = pytest.mark.answers("Q125")
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 JS_CLIENT = ROOT / "demo" / "static" / "vendor" / "socket.io.min.js"
-TIMEOUT_MS = 30_000
 
 
 @pytest.fixture(scope="module")
@@ -51,23 +47,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
         yield deployment.start({"web": "dev"}, worker=True)["web"]
     finally:
         deployment.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, through Playwright (its own browser downloads unused)."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Chromium not found at {CHROMIUM}: run `make browser-deps` "
-            "(it apt-get installs Debian's chromium).",
-            pytrace=False,
-        )
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        launched.close()
 
 
 def logged_in(browser: Browser, server: Process, username: str) -> tuple[BrowserContext, Page]:

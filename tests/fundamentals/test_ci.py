@@ -40,12 +40,11 @@ def test_workflow_runs_on_every_push_to_main_and_every_pull_request(workflow):
 
 @pytest.mark.answers("Q165")
 def test_workflow_runs_exactly_make_test_as_its_last_step(test_job):
-    """CI installs the browser, then runs `make test` last, with nothing masking its failure."""
+    """CI runs `make test`, then `make smoke`, with nothing masking either failure."""
     steps = test_job["steps"]
     runs = [step["run"].strip() for step in steps if "run" in step]
 
-    assert runs == ["make browser-deps", "make test"]
-    assert steps[-1]["run"].strip() == "make test"
+    assert runs == ["make test", "make smoke"]
     assert not any(step.get("continue-on-error") for step in steps)
     assert not test_job.get("continue-on-error")
 
@@ -103,13 +102,11 @@ def test_make_test_lints_then_runs_the_whole_suite():
 
 @pytest.mark.answers("Q165")
 def test_ci_run_calls_make_test_and_fails_when_it_fails(tmp_path):
-    """`.ci/run` installs browser deps, invokes `make test` and passes on its exit status."""
+    """`.ci/run` invokes `make test` first and stops with its exit status when it fails."""
     calls = tmp_path / "calls.txt"
     fake_make = tmp_path / "make"
-    # Succeeds for `browser-deps`, fails for `test`: the failure must reach CI's exit status.
-    fake_make.write_text(
-        f'#!/bin/sh\necho "$PWD $*" >> "{calls}"\n[ "$1" = browser-deps ] && exit 0\nexit 3\n'
-    )
+    # Fails for `test`: the failure must reach CI's exit status, and nothing runs after it.
+    fake_make.write_text(f'#!/bin/sh\necho "$PWD $*" >> "{calls}"\nexit 3\n')
     fake_make.chmod(fake_make.stat().st_mode | stat.S_IXUSR)
 
     assert os.access(CI_RUN, os.X_OK)
@@ -122,4 +119,4 @@ def test_ci_run_calls_make_test_and_fails_when_it_fails(tmp_path):
     )
 
     assert finished.returncode == 3
-    assert calls.read_text().splitlines() == [f"{ROOT} browser-deps", f"{ROOT} test"]
+    assert calls.read_text().splitlines() == [f"{ROOT} test"]

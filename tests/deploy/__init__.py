@@ -1,0 +1,1 @@
+"""Deployment: the stack's files, servers and observability, checked for real."""
