@@ -110,7 +110,7 @@ def example_user(fuzzed_app: Flask) -> None:
     assert response.status_code == 201 or taken, response.get_json()
 
 
-def load_schema() -> schemathesis.BaseSchema:
+def load_schema(url: str = "/api/openapi.json") -> schemathesis.BaseSchema:
     """The document as an app serves it, read through WSGI like a client would.
 
     Read once, when the tests are collected, since `parametrize` makes one test per
@@ -119,7 +119,7 @@ def load_schema() -> schemathesis.BaseSchema:
     sets `Function._nodeid`, which pytest 9.2 no longer has.)
     """
     config = schemathesis.Config.from_dict(CONFIG)
-    return schemathesis.openapi.from_wsgi("/api/openapi.json", create_app("testing"), config=config)
+    return schemathesis.openapi.from_wsgi(url, create_app("testing"), config=config)
 
 
 @dataclass(frozen=True)
@@ -192,6 +192,26 @@ def worlds(fuzzed_app: Flask, example_user: None) -> Iterator[Worlds]:
 
 
 schema = load_schema()
+schema_v2 = load_schema("/api/v2/openapi.json")
+
+
+def exercise(case: schemathesis.Case, app: Flask, worlds: Worlds) -> None:
+    """Send `case` as generated, then again with rows that exist, checking both answers."""
+    checks = conformance_checks()
+    world = worlds.current()
+    # As generated. An operation that requires a token gets the author's, or every one of
+    # these would be the same 401 (test_openapi checks that 401 once per operation).
+    security = case.operation.definition.raw.get("security", [])
+    headers = world.headers if security and {} not in security else None
+    response = case.call_and_validate(app=app, headers=headers, checks=checks)
+    worlds.after(case, response.status_code)
+
+    # With path parameters that exist, as their author: the success answers.
+    world = worlds.current()
+    signed_in = case.derive()
+    signed_in.path_parameters = {name: world.path_parameters[name] for name in case.path_parameters}
+    response = signed_in.call_and_validate(app=app, headers=world.headers, checks=checks)
+    worlds.after(case, response.status_code)
 
 
 @schema.parametrize()
@@ -201,21 +221,16 @@ def test_every_answer_matches_the_document(
     case: schemathesis.Case, fuzzed_app: Flask, worlds: Worlds
 ) -> None:
     """Generated requests, anonymous and as an author, all get answers the document allows."""
-    checks = conformance_checks()
-    world = worlds.current()
-    # As generated. An operation that requires a token gets the author's, or every one of
-    # these would be the same 401 (test_openapi checks that 401 once per operation).
-    security = case.operation.definition.raw.get("security", [])
-    headers = world.headers if security and {} not in security else None
-    response = case.call_and_validate(app=fuzzed_app, headers=headers, checks=checks)
-    worlds.after(case, response.status_code)
+    exercise(case, fuzzed_app, worlds)
 
-    # With path parameters that exist, as their author: the success answers.
-    world = worlds.current()
-    signed_in = case.derive()
-    signed_in.path_parameters = {name: world.path_parameters[name] for name in case.path_parameters}
-    response = signed_in.call_and_validate(app=fuzzed_app, headers=world.headers, checks=checks)
-    worlds.after(case, response.status_code)
+
+@schema_v2.parametrize()
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_every_v2_answer_matches_the_v2_document(
+    case: schemathesis.Case, fuzzed_app: Flask, worlds: Worlds
+) -> None:
+    """/api/v2 keeps its own generated document too: cursors, links envelope, errors."""
+    exercise(case, fuzzed_app, worlds)
 
 
 # --- The same checks against an API that breaks its document ---------------------------

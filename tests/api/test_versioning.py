@@ -291,3 +291,24 @@ def test_v2_spends_the_same_rate_limit_budget_as_v1(make_app):
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert errors_of(answers[2])["body"] and answers[2].headers["API-Version"] == "2"
     assert "Retry-After" in answers[2].headers
+
+
+@pytest.mark.answers("Q126", "Q151")
+def test_each_version_has_its_own_generated_document(client):
+    """/api/v2/openapi.json describes v2's two operations with v2's shapes; v1's has none."""
+    v1 = ok_json(client.get("/api/openapi.json"))
+    answer = client.get("/api/v2/openapi.json")
+    v2 = ok_json(answer)
+
+    assert answer.headers["API-Version"] == "2"
+    assert set(v2["paths"]) == {"/api/v2/articles", "/api/v2/articles/{slug}"}
+    assert not any(path.startswith("/api/v2") for path in v1["paths"])
+    listed = v2["paths"]["/api/v2/articles"]["get"]
+    assert {p["name"] for p in listed["parameters"]} >= {"tag", "author", "favorited", "after"}
+    assert "offset" not in {p["name"] for p in listed["parameters"]}
+    envelope = listed["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert set(v2["components"]["schemas"][envelope.rsplit("/", 1)[1]]["properties"]) == {
+        "data",
+        "links",
+        "meta",
+    }

@@ -10,12 +10,15 @@ pages alike.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import url_for
+from flask import Blueprint, Response, current_app, url_for
 
 from demo.api import services
 from demo.api.caching import cached_response, conditional
+from demo.api.docs.operations import Auth, operation
+from demo.api.docs.spec import openapi_document
 from demo.api.parsing import load_query
 from demo.api.security import auth_optional, viewer
 from demo.api.v2 import bp
@@ -39,6 +42,13 @@ def _list_url(query: dict[str, Any], after: str | None) -> str:
 
 
 @bp.get("/articles")
+@operation(
+    tag="Articles",
+    auth=Auth.OPTIONAL,
+    query=ArticleListQuery,
+    responses={200: ArticleListResponse},
+    conditional=True,
+)
 @auth_optional
 @cached_response(per_user=True)
 def list_articles() -> dict[str, Any]:
@@ -51,8 +61,37 @@ def list_articles() -> dict[str, Any]:
 
 
 @bp.get("/articles/<slug>")
+@operation(
+    tag="Articles", auth=Auth.OPTIONAL, responses={200: SingleArticleResponse}, conditional=True
+)
 @auth_optional
 @conditional
 def article(slug: str) -> dict[str, Any]:
     """One article with its body; 404 in the API's error shape when there is none."""
     return article_response.dump(services.get_article(slug, viewer()))
+
+
+# Nested (``api_v2.docs``) so the document describes the API's routes, not itself.
+docs_bp = Blueprint("docs", __name__)
+
+
+@docs_bp.get("/openapi.json")
+def openapi_json() -> Response:
+    """v2's own OpenAPI document, built by v1's generator from v2's schemas (Q126, Q151)."""
+    app = current_app._get_current_object()
+    documents = app.extensions.setdefault("flaskproof.openapi", {})
+    if "api_v2" not in documents:
+        documents["api_v2"] = openapi_document(
+            app,
+            "api_v2",
+            title="flaskproof Conduit API, version 2",
+            version="2.0.0",
+            description=(
+                "Version 2 of the article list: keyset cursors and a links envelope. "
+                "Everything else stays at version 1, described at /api/openapi.json."
+            ),
+        )
+    return Response(json.dumps(documents["api_v2"]), mimetype="application/json")
+
+
+bp.register_blueprint(docs_bp)
