@@ -31,6 +31,7 @@ from demo.extensions import db as _db
 from demo.extensions import limiter
 from demo.models import Role, User
 from tests.support.accounts import DEFAULT_PASSWORD, AuthActions, IsolatedClient
+from tests.support.services import REDIS_URL
 
 # Records how the answer-proving tests fared, for the answers pages (issue 9).
 pytest_plugins = ["tests.support.answer_results"]
@@ -185,6 +186,19 @@ def new_client(app: Flask) -> Callable[[], IsolatedClient]:
         return IsolatedClient(app, app.response_class, use_cookies=True)
 
     return make
+
+
+@pytest.fixture
+def redis_server() -> Iterator[redis.Redis]:
+    """The real local Redis (TEST_REDIS_URL): a failure, not a skip, when it does not answer."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.ConnectionError as exc:
+        client.close()
+        pytest.fail(f"Redis at {REDIS_URL} does not answer: {exc}", pytrace=False)
+    yield client
+    client.close()
 
 
 def close_redis_clients(app: Flask) -> None:

@@ -4,35 +4,18 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 import socket
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 from flask_caching.backends import SimpleCache
 
 from demo.api.caching import LISTS_VERSION_KEY, invalidate_article_lists, lists_version
 from demo.config import DevelopmentConfig
 from demo.data.instrumentation import count_statements
 from demo.extensions import cache, db
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
-
-
-@pytest.fixture
-def redis_server() -> Iterator[redis.Redis]:
-    """The real local Redis (TEST_REDIS_URL): a failure, not a skip, when it does not answer."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.ConnectionError as exc:
-        client.close()
-        pytest.fail(f"Redis at {REDIS_URL} does not answer: {exc}", pytrace=False)
-    yield client
-    client.close()
+from tests.support.services import REDIS_URL
 
 
 def statements_for(client: Any, url: str, **kwargs: Any) -> tuple[Any, int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import selectors
 import socket
 import threading
@@ -21,8 +20,7 @@ from demo.api.ratelimits import limit_api_blueprints
 from demo.auth.api_keys import create_api_key
 from demo.extensions import db, limiter
 from demo.models import User
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
+from tests.support.services import REDIS_URL
 
 
 def add_user(name: str) -> User:
@@ -238,19 +236,6 @@ class TcpForwarder:
             self._thread.join()
             self._wake_writer.close()
             self._wake_reader.close()
-
-
-@pytest.fixture
-def redis_server() -> Iterator[redis.Redis]:
-    """The real local Redis (TEST_REDIS_URL): a failure, not a skip, when it does not answer."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.ConnectionError as exc:
-        client.close()
-        pytest.fail(f"Redis at {REDIS_URL} does not answer: {exc}", pytrace=False)
-    yield client
-    client.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ one) and fail, never skip, when it cannot be reached.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
@@ -16,8 +15,7 @@ from flask_jwt_extended import decode_token
 
 from demo.auth.blocklist import MemoryBlocklist, RedisBlocklist, get_blocklist
 from tests.auth.token_support import bearer, built_app, create_user, get_tokens
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
+from tests.support.services import REDIS_URL
 
 
 class FakeClock:
@@ -31,26 +29,13 @@ class FakeClock:
 
 
 @pytest.fixture
-def redis_connection() -> Iterator[redis.Redis]:
-    """A connection to the test Redis; an unreachable Redis fails the test."""
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.ConnectionError as exc:
-        client.close()
-        pytest.fail(f"Redis at {REDIS_URL} cannot be reached: {exc}", pytrace=False)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def redis_prefix(redis_connection: redis.Redis) -> Iterator[str]:
+def redis_prefix(redis_server: redis.Redis) -> Iterator[str]:
     """A key prefix of this test's own; its keys are deleted afterwards (never FLUSHDB)."""
     prefix = f"flaskproof-test:{uuid.uuid4().hex}:"
     yield prefix
-    keys = list(redis_connection.scan_iter(match=f"{prefix}*"))
+    keys = list(redis_server.scan_iter(match=f"{prefix}*"))
     if keys:
-        redis_connection.delete(*keys)
+        redis_server.delete(*keys)
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -59,7 +44,7 @@ def blocklist_and_clock(request):
     clock = FakeClock()
     if request.param == "memory":
         return MemoryBlocklist(clock=clock), clock
-    connection = request.getfixturevalue("redis_connection")
+    connection = request.getfixturevalue("redis_server")
     prefix = request.getfixturevalue("redis_prefix")
     return RedisBlocklist(connection, prefix=prefix, clock=clock), clock
 
@@ -101,21 +86,21 @@ def test_memory_entries_disappear_when_the_token_would_have_expired():
 
 
 @pytest.mark.answers("Q144")
-def test_redis_entry_carries_the_tokens_remaining_lifetime_as_ttl(redis_connection, redis_prefix):
+def test_redis_entry_carries_the_tokens_remaining_lifetime_as_ttl(redis_server, redis_prefix):
     """SET jti EX ttl: Redis itself deletes the entry when the token would have expired."""
     clock = FakeClock()
-    blocklist = RedisBlocklist(redis_connection, prefix=redis_prefix, clock=clock)
+    blocklist = RedisBlocklist(redis_server, prefix=redis_prefix, clock=clock)
     blocklist.revoke("jti-1", expires_at=int(clock.now) + 900)
 
-    ttl = redis_connection.ttl(blocklist.key("jti-1"))
+    ttl = redis_server.ttl(blocklist.key("jti-1"))
     assert 0 < ttl <= 900
     assert ttl > 890  # the real clock moved by milliseconds, not seconds
-    assert redis_connection.get(blocklist.key("jti-1")) == b"1"
+    assert redis_server.get(blocklist.key("jti-1")) == b"1"
 
 
 @pytest.mark.answers("Q144")
 def test_blocklist_is_shared_between_apps_with_redis_and_private_without(
-    redis_connection, database_server
+    redis_server, database_server
 ):
     """Two apps (think two gunicorn workers) see each other's revocations only through Redis."""
     with built_app(REDIS_URL=REDIS_URL) as worker_a:
@@ -127,7 +112,7 @@ def test_blocklist_is_shared_between_apps_with_redis_and_private_without(
         get_blocklist().revoke(jti, expires_at=2**31)
     with built_app() as embedded_b:
         seen_in_memory = get_blocklist().is_revoked(jti)
-    redis_connection.delete(a_blocklist.key(jti))
+    redis_server.delete(a_blocklist.key(jti))
 
     assert isinstance(a_blocklist, RedisBlocklist)
     assert seen_by_b is True
@@ -141,7 +126,7 @@ def test_logout_through_the_api_with_each_backend(backend, request, database_ser
     """POST /api/auth/logout revokes both tokens whether the blocklist is a dict or Redis."""
     overrides, connection = {}, None
     if backend == "redis":
-        connection = request.getfixturevalue("redis_connection")
+        connection = request.getfixturevalue("redis_server")
         overrides["REDIS_URL"] = REDIS_URL
     with built_app(**overrides) as app:
         client = app.test_client()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,12 +35,12 @@ from flask_jwt_extended import create_access_token
 
 from demo.extensions import db
 from demo.models import Article, User
+from tests.support.services import REDIS_URL
 
 
 def tasks_redis_url() -> str:
     """The Redis server the suite uses (TEST_REDIS_URL), database 14: the tasks' own."""
-    base = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
-    return urlsplit(base)._replace(path="/14").geturl()
+    return urlsplit(REDIS_URL)._replace(path="/14").geturl()
 
 
 def free_port() -> int:

@@ -32,6 +32,8 @@ import redis
 import requests
 import socketio
 
+from tests.support.services import REDIS_URL
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 APP_MODULE = "tests.websockets.deployment_app"
@@ -46,7 +48,7 @@ class LiveServerError(AssertionError):
 
 def deployment_redis_url() -> str:
     """The suite's Redis: TEST_REDIS_URL, else the local server's database 15."""
-    return os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
+    return REDIS_URL
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
