@@ -150,11 +150,17 @@ def write_local_config(
     source: Path = NGINX_CONF,
     static_dir: Path = STATIC_DIR,
 ) -> Path:
-    """Create `prefix` (conf, logs/, temp/) and write the localized nginx.conf into it."""
+    """Create `prefix` (conf, logs/, temp/, static/) and write the localized nginx.conf.
+
+    The static files are copied into the prefix, as the nginx image gets its own copy
+    (Dockerfile): run as root, nginx's workers drop to `nobody`, who must be able to read
+    them, and a checkout inside a private directory (``mktemp -d`` is 0700) is out of reach.
+    """
     (prefix / "logs").mkdir(parents=True, exist_ok=True)
     (prefix / "temp").mkdir(parents=True, exist_ok=True)
-    # Run as root, nginx's workers drop to `nobody`: they must be able to reach the prefix.
     prefix.chmod(0o755)
+    served_static = prefix / "static"
+    shutil.copytree(static_dir, served_static, dirs_exist_ok=True)
     conf = prefix / "nginx.conf"
     conf.write_text(
         localize_config(
@@ -162,7 +168,7 @@ def write_local_config(
             listen_port=listen_port,
             upstreams=upstreams,
             prefix=prefix,
-            static_dir=static_dir,
+            static_dir=served_static,
         )
     )
     return conf
