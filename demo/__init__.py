@@ -89,7 +89,13 @@ def create_app(config: ConfigLike = None, **overrides: Any) -> Flask:
         x_proto=app.config["PROXY_FIX_X_PROTO"],
         x_host=app.config["PROXY_FIX_X_HOST"],
     )
-    app.wsgi_app = RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    from demo.health.probe import LivenessRouter
+
+    # Liveness probes skip the extension stack (Q170): see demo.health.probe.
+    app.wsgi_app = LivenessRouter(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = RequestIdMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, access_log=app.config["ACCESS_LOG"]
+    )
     return app
 
 

@@ -5,6 +5,10 @@ middleware is any callable taking `(environ, start_response)` that calls the wra
 It gives every request an id (honouring a sane incoming `X-Request-ID`), echoes it in the
 response, and writes one access line with method, path, status and duration once the
 body has been sent. `ProxyFix` (Werkzeug's own middleware) is applied inside it.
+
+The access line is optional (``access_log=False``, config ``ACCESS_LOG``): under gunicorn,
+whose own access line already carries the request id from the response header, a second
+line per request would only cost time (see gunicorn.conf.py).
 """
 
 from __future__ import annotations
@@ -41,8 +45,9 @@ def incoming_request_id(value: str | None) -> str:
 class RequestIdMiddleware:
     """Tag each request with an id and log one access line when its response is done."""
 
-    def __init__(self, app: WSGIApp) -> None:
+    def __init__(self, app: WSGIApp, *, access_log: bool = True) -> None:
         self.app = app
+        self.access_log = access_log
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -63,6 +68,10 @@ class RequestIdMiddleware:
             return start_response(status, headers, exc_info)
 
         def log_access() -> None:
+            if not self.access_log:
+                # Worker threads are reused: later lines from this thread belong to no request.
+                current_request_id.set("-")
+                return
             duration_ms = (time.perf_counter() - started) * 1000
             path = environ.get("PATH_INFO", "")
             method = environ.get("REQUEST_METHOD", "")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 
+import pytest
+
 from demo import create_app
 
 
@@ -52,3 +54,43 @@ def test_readyz_is_503_naming_an_unreachable_database():
     assert response.json["failed"] == ["database"]
     assert "127.0.0.1" not in response.get_data(as_text=True)
     assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.answers("Q170", "Q102")
+def test_liveness_is_answered_without_the_extension_stack(app, client):
+    """GET /healthz skips every app hook: a broken hook fails readiness, never liveness."""
+
+    @app.before_request
+    def broken_extension():
+        raise RuntimeError("an extension that cannot reach its store")
+
+    probe = client.get("/healthz")
+    assert probe.status_code == 200
+    assert probe.json == {"status": "ok"}
+    # Nothing the stack adds: no session cookie, no rate-limit or CORS headers.
+    assert "Set-Cookie" not in probe.headers
+    assert not [name for name, _ in probe.headers.items() if name.startswith("X-RateLimit")]
+    # Still inside the request-id middleware, so the server's access line can name it.
+    assert probe.headers["X-Request-ID"]
+    assert client.head("/healthz").status_code == 200
+    # Readiness goes through the whole app, so the broken hook shows there.
+    assert client.get("/readyz").status_code == 500
+
+
+@pytest.mark.answers("Q170")
+def test_other_methods_on_healthz_get_the_apps_own_405(client):
+    """Only GET and HEAD are routed to the probe app; a POST gets the app's JSON 405."""
+    response = client.post("/healthz", headers={"Accept": "application/json"})
+    assert response.status_code == 405
+    assert response.mimetype == "application/json"
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+@pytest.mark.answers("Q170")
+def test_liveness_probes_are_not_counted_in_the_request_metrics(client):
+    """Probes reach no hook, so /metrics counts the real traffic only."""
+    client.get("/healthz")
+    client.get("/readyz")
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'endpoint="health.readyz"' in metrics
+    assert 'endpoint="health.healthz"' not in metrics

@@ -1,7 +1,10 @@
 """`/healthz` says the process is alive; `/readyz` says it can serve (Q170).
 
 Liveness must never touch a dependency: a database outage should take the pod out of the
-load balancer (readiness), not get every pod restarted in a loop (liveness).
+load balancer (readiness), not get every pod restarted in a loop (liveness). `GET` and
+`HEAD /healthz` are answered in front of this app by `demo.health.probe`, without the
+extension stack; the rule is registered here too, for `url_for`, the route listing and the
+405 other methods get. `/readyz` goes through the whole app on purpose.
 """
 
 from __future__ import annotations
@@ -12,20 +15,21 @@ from sqlalchemy import text
 from demo.extensions import db, limiter, redis_client
 
 bp = Blueprint("health", __name__)
+LIVENESS_PATH = "/healthz"
 
 
 @limiter.request_filter
 def probes_are_not_rate_limited() -> bool:
-    """Keep the probes out of Flask-Limiter entirely, whatever default limits are set.
+    """Keep the probes that reach this app (`/readyz`) out of Flask-Limiter entirely.
 
-    A load balancer polls them every few seconds from one address, so a 429 there would
-    take a healthy instance out of service; and a request filter spares the most frequent
-    request of all the limiter's search for the limits that apply to it (Q102).
+    A load balancer polls readiness every few seconds from one address, so a 429 there would
+    take a healthy instance out of service; and a request filter spares a frequent request
+    the limiter's search for the limits that apply to it (Q102).
     """
     return request.blueprint == bp.name
 
 
-@bp.get("/healthz")
+@bp.get(LIVENESS_PATH)
 def healthz() -> Response:
     """Always 200 while the process can answer HTTP at all."""
     return jsonify(status="ok")

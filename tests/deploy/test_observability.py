@@ -58,8 +58,8 @@ def scrape(client, **kwargs) -> str:
 @pytest.mark.answers("Q170")
 def test_requests_are_counted_by_endpoint_method_and_status_not_by_path(client):
     """Two article URLs are one `api.article` series; counts are split by method and status."""
-    assert client.get("/healthz").status_code == 200
-    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+    assert client.get("/readyz").status_code == 200
     assert client.get("/api/articles/first-slug").status_code == 404
     assert client.get("/api/articles/second-slug").status_code == 404
     assert client.post("/healthz").status_code == 405
@@ -68,7 +68,7 @@ def test_requests_are_counted_by_endpoint_method_and_status_not_by_path(client):
     response = client.get("/metrics")
     assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
     assert response.headers["Cache-Control"] == "no-store"
-    assert request_count(text, "health.healthz", "GET", "200") == 2
+    assert request_count(text, "health.readyz", "GET", "200") == 2
     assert request_count(text, "api.article", "GET", "404") == 2
     assert "first-slug" not in text and "second-slug" not in text
     # A method the rule does not allow matches no rule: the shared "unmatched" label.
@@ -93,16 +93,16 @@ def test_unknown_urls_and_invented_methods_cannot_grow_the_label_sets(client):
 def test_latency_histogram_has_buckets_count_and_sum_per_series(client):
     """Each answered request lands in the latency histogram of its endpoint, method and status."""
     for _ in range(3):
-        client.get("/healthz")
+        client.get("/readyz")
 
     text = scrape(client)
-    labels = (("endpoint", "health.healthz"), ("method", "GET"), ("status", "200"))
+    labels = (("endpoint", "health.readyz"), ("method", "GET"), ("status", "200"))
     assert samples(text, f"{DURATION}_count")[labels] == 3
     assert samples(text, f"{DURATION}_sum")[labels] > 0
     buckets = {
         dict(key)["le"]: value
         for key, value in samples(text, f"{DURATION}_bucket").items()
-        if dict(key)["endpoint"] == "health.healthz"
+        if dict(key)["endpoint"] == "health.readyz"
     }
     assert buckets["+Inf"] == 3
     ordered = sorted(buckets.items(), key=lambda item: float(item[0]))
@@ -128,12 +128,12 @@ def test_each_app_has_its_own_registry():
     """Two apps in one process keep separate counts and never clash on metric names."""
     first, second = create_app("testing"), create_app("testing")
     assert first.extensions["metrics"].registry is not second.extensions["metrics"].registry
-    first.test_client().get("/healthz")
-    first.test_client().get("/healthz")
-    second.test_client().get("/healthz")
+    first.test_client().get("/readyz")
+    first.test_client().get("/readyz")
+    second.test_client().get("/readyz")
 
-    assert request_count(scrape(first.test_client()), "health.healthz", "GET", "200") == 2
-    assert request_count(scrape(second.test_client()), "health.healthz", "GET", "200") == 1
+    assert request_count(scrape(first.test_client()), "health.readyz", "GET", "200") == 2
+    assert request_count(scrape(second.test_client()), "health.readyz", "GET", "200") == 1
 
 
 def test_the_process_collector_reports_this_process(client):
@@ -245,7 +245,7 @@ from demo import create_app
 
 client = create_app("testing").test_client()
 for _ in range(int(sys.argv[1])):
-    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
 if sys.argv[2:] == ["scrape"]:
     sys.stdout.write(client.get("/metrics").get_data(as_text=True))
 """
@@ -274,7 +274,7 @@ def test_with_a_multiprocess_dir_any_process_reports_the_sum_of_all(tmp_path):
     text, errors = second.communicate(timeout=120)
     assert second.returncode == 0, errors
 
-    assert request_count(text, "health.healthz", "GET", "200") == 5
+    assert request_count(text, "health.readyz", "GET", "200") == 5
     assert len(list(tmp_path.glob("counter_*.db"))) == 2  # one file per serving process
     # Per-process collectors are off: their values cannot be summed meaningfully.
     assert "process_resident_memory_bytes" not in text

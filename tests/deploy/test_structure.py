@@ -373,14 +373,37 @@ def test_kubernetes_probes_point_at_routes_of_the_app():
         assert http_get["port"] in port_names, probe
 
 
-def _gunicorn_bind(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
-    """gunicorn.conf.py's `bind`, evaluated with exactly `env` as the environment."""
+def _gunicorn_settings(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """gunicorn.conf.py's module namespace, evaluated with exactly `env` as the environment."""
+    # The file may set ACCESS_LOG itself: register it with monkeypatch first, so that it is
+    # removed again after the test instead of leaking into the apps of later tests.
+    monkeypatch.setenv("ACCESS_LOG", "")
     for name in list(os.environ):
         monkeypatch.delenv(name)
-    # Empty, not absent: a developer's .env (which gunicorn.conf.py loads) must not fill it.
-    for name, value in {"GUNICORN_BIND": "", **env}.items():
+    for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))["bind"]
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+
+
+def _gunicorn_bind(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
+    """gunicorn.conf.py's `bind`, evaluated with exactly `env` as the environment."""
+    # Empty, not absent: a developer's .env (which gunicorn.conf.py loads) must not fill it.
+    return _gunicorn_settings({"GUNICORN_BIND": "", **env}, monkeypatch)["bind"]
+
+
+@pytest.mark.answers("Q113", "Q102")
+def test_gunicorn_writes_the_access_line_and_the_app_then_writes_none(monkeypatch):
+    """One access line per request: gunicorn's turns the app's off; GUNICORN_ACCESSLOG=off swaps."""
+    settings = _gunicorn_settings({"GUNICORN_ACCESSLOG": "-"}, monkeypatch)
+    assert settings["accesslog"] == "-"
+    assert "request_id=%({x-request-id}o)s" in settings["access_log_format"]
+    assert os.environ["ACCESS_LOG"] == "false"
+    assert create_app("testing").config["ACCESS_LOG"] is False
+
+    settings = _gunicorn_settings({"GUNICORN_ACCESSLOG": "off"}, monkeypatch)
+    assert settings["accesslog"] is None
+    assert "ACCESS_LOG" not in os.environ
+    assert create_app("testing").config["ACCESS_LOG"] is True
 
 
 @pytest.mark.answers("Q168")

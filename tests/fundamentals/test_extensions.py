@@ -51,10 +51,10 @@ def test_custom_extension_init_app_registers_hooks_per_app():
     untimed = create_app("testing")
     timing.init_app(timed)
 
-    header = timed.test_client().get("/healthz").headers["Server-Timing"]
+    header = timed.test_client().get("/readyz").headers["Server-Timing"]
     assert SERVER_TIMING.match(header)["metric"] == "flask"
     assert timed.extensions["server_timing"] == ServerTimingState(metric="flask")
-    assert "Server-Timing" not in untimed.test_client().get("/healthz").headers
+    assert "Server-Timing" not in untimed.test_client().get("/readyz").headers
     assert "server_timing" not in untimed.extensions
 
 

@@ -138,7 +138,7 @@ def test_request_inside_an_open_app_context_defers_teardown_appcontext(fresh_app
     steps: list[str] = []
     record_every_hook(fresh_app, steps)
     with fresh_app.app_context():
-        fresh_app.test_client().get("/healthz")
+        fresh_app.test_client().get("/readyz")
         assert steps == ["before_request", "after_request", "teardown_request"]
     assert steps[-1] == "teardown_appcontext"
 

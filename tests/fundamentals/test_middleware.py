@@ -13,6 +13,7 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
 from demo import create_app
+from demo.health.probe import LivenessRouter
 from demo.middleware import REQUEST_ID_HEADER, RequestIdMiddleware
 
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -31,9 +32,10 @@ def middleware_layers(app: Flask) -> list[type]:
 
 @pytest.mark.answers("Q087", "Q092")
 def test_middleware_wraps_wsgi_app_not_the_flask_object(app):
-    """create_app wraps `app.wsgi_app`: request id outside, then ProxyFix, then Socket.IO's."""
-    outer, proxy_fix, socketio_layer = middleware_layers(app)
+    """create_app wraps `app.wsgi_app`: request id, the probe router, ProxyFix, Socket.IO's."""
+    outer, probe_router, proxy_fix, socketio_layer = middleware_layers(app)
     assert outer is RequestIdMiddleware
+    assert probe_router is LivenessRouter
     assert proxy_fix is ProxyFix
     assert socketio_layer.__module__ == "flask_socketio"
     # What servers import is still the Flask object itself, with its config and methods.
@@ -129,3 +131,15 @@ def test_request_id_middleware_wraps_any_wsgi_app(caplog):
     assert response.get_data(as_text=True) == "wsgi-only"
     assert response.headers[REQUEST_ID_HEADER] == "wsgi-only"
     assert [r.path for r in caplog.records if r.name == "demo.access"] == ["/anything"]
+
+
+@pytest.mark.answers("Q087", "Q092")
+def test_access_line_can_be_left_to_the_server(caplog):
+    """ACCESS_LOG=false (gunicorn's own line is on): ids still flow, no second access line."""
+    caplog.set_level(logging.INFO, logger="demo.access")
+    app = create_app("testing", ACCESS_LOG=False)
+    response = app.test_client().get("/hooks/trace", headers={"X-Request-ID": "served-once"})
+    response.close()
+
+    assert response.headers[REQUEST_ID_HEADER] == "served-once"
+    assert not [r for r in caplog.records if r.name == "demo.access"]

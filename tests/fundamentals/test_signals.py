@@ -34,11 +34,11 @@ def test_request_started_and_finished_reach_subscribers(app, client):
         request_started.connected_to(on_started, app),
         request_finished.connected_to(on_finished, app),
     ):
-        client.get("/healthz")
-    client.get("/healthz")  # after the `with`, both receivers are disconnected
+        client.get("/readyz")
+    client.get("/readyz")  # after the `with`, both receivers are disconnected
 
-    assert started_paths == ["/healthz"]
-    assert finished == [(app, 200, "ok")]
+    assert started_paths == ["/readyz"]
+    assert finished == [(app, 200, "ready")]
 
 
 @pytest.mark.answers("Q121")
