@@ -58,11 +58,12 @@ forwarded_allow_ips = _env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 accesslog = _env("GUNICORN_ACCESSLOG", "-")
 # One access line per request, not two: while gunicorn writes its own, the app does not write
 # its JSON one (ACCESS_LOG, see demo.middleware). Set GUNICORN_ACCESSLOG=off to keep the
-# app's instead. The workers are forked from this process and inherit the variable.
+# app's instead. The workers are forked from this process and inherit the variable; an
+# empty ACCESS_LOG (as in .env.example) means "decide here", a set one is left alone.
 if accesslog.lower() in {"off", "none", "0", "false"}:
     accesslog = None
-else:
-    os.environ.setdefault("ACCESS_LOG", "false")
+elif not os.environ.get("ACCESS_LOG"):
+    os.environ["ACCESS_LOG"] = "false"
 errorlog = "-"
 loglevel = _env("LOG_LEVEL", "info").lower()
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s ua="%(a)s"'

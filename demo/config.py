@@ -88,8 +88,8 @@ class BaseConfig:
         self.LOG_FORMAT = env.get("LOG_FORMAT") or self.default_log_format
         # One access line per request: the app's own JSON line (demo.middleware), unless the
         # server already writes one. gunicorn.conf.py turns it off while gunicorn's access log
-        # (which carries the same request id) is on; a second line per request costs about a
-        # fifth of the throughput of the cheapest request and says nothing new (Q102).
+        # (which carries the same request id) is on: a second line per request costs worker
+        # time on every request and says nothing new (Q102, bench/README.md).
         self.ACCESS_LOG = _bool(env.get("ACCESS_LOG"), True)
         # How many proxies in front of the app may set X-Forwarded-* (0 = trust none).
         self.PROXY_FIX_X_FOR = _int(env.get("PROXY_FIX_X_FOR"), 0)
