@@ -19,7 +19,6 @@ from demo.extensions import (
     csrf,
     db,
     jwt,
-    limiter,
     login_manager,
     mail,
     migrate,
@@ -120,7 +119,9 @@ def register_extensions(app: Flask) -> None:
     init_babel(app)  # its locale selector reads the logged-in user's setting (Q159)
     csrf.init_app(app)
     jwt.init_app(app)
-    limiter.init_app(app)
+    from demo.api.ratelimits import init_rate_limits
+
+    init_rate_limits(app)
     # Not the shared `demo.extensions.oauth`: Authlib's registry holds one app and caches its
     # clients, so each app gets a registry of its own (see demo.auth.oauth).
     from demo.auth.oauth import init_oauth

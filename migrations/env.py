@@ -69,24 +69,45 @@ def run_migrations_online() -> None:
     options = dict(current_app.extensions["migrate"].configure_args)
     options.setdefault("process_revision_directives", skip_empty_autogenerate)
     with get_engine().connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
         # SQLite cannot ALTER most things in place; batch mode rebuilds the table instead.
         # Other databases get plain ALTER statements in newly generated scripts.
-        options["render_as_batch"] = connection.dialect.name == "sqlite"
+        options["render_as_batch"] = sqlite
+        if sqlite:
+            # A rebuild drops the old table, and with foreign keys enforced that DROP would
+            # first delete (ON DELETE CASCADE) every row that points at it. The pragma only
+            # works outside a transaction, so it is set here, before the migrations begin.
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            # End the transaction SQLAlchemy began for it, or Alembic would join that one
+            # and never commit.
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             render_item=render_item,
             **options,
         )
-        with context.begin_transaction():
-            if connection.dialect.name == "postgresql":
-                # Several app instances may start at once and all run `flask db upgrade`:
-                # a transaction-scoped advisory lock lets one migrate while the others wait,
-                # then find nothing left to do.
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
-                )
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                if connection.dialect.name == "postgresql":
+                    # Several app instances may start at once and all run `flask db upgrade`:
+                    # a transaction-scoped advisory lock lets one migrate while the others
+                    # wait, then find nothing left to do.
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                    )
+                context.run_migrations()
+                if sqlite:
+                    # What enforcement would have refused, checked once at the end: a
+                    # migration that leaves a dangling reference fails and is rolled back.
+                    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if dangling:
+                        raise RuntimeError(f"migrations left dangling foreign keys: {dangling}")
+        finally:
+            if sqlite:
+                # Whatever happened: the connection goes back to the pool enforcing again.
+                connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+                connection.commit()
 
 
 if context.is_offline_mode():

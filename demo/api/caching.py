@@ -161,7 +161,12 @@ def conditional_response(response: Response) -> Response:
         # caller's credentials, so shared caches keep one copy per Authorization header.
         response.cache_control.no_cache = True
         response.vary.add("Authorization")
+        set_by_view = "Date" in response.headers
         response.make_conditional(request)
+        if not set_by_view:
+            # Werkzeug adds a Date here, and gunicorn, Werkzeug's server and nginx each add
+            # their own: a response must not carry two Date headers (RFC 9110, 5.3).
+            response.headers.remove("Date")
     return response
 
 

@@ -1,10 +1,13 @@
 """How the Conduit API reports failures: one JSON shape for every status (Q149).
 
 - A marshmallow `ValidationError` is a 422. Its nested messages
-  (``{"article": {"title": ["can't be empty"]}}``) are flattened to the field names clients
+  (``{"article": {"title": ["can't be blank"]}}``) are flattened to the field names clients
   know (``"title"``), and every message also appears in ``body``, prefixed with its field
-  (``"title can't be empty"``): ``body`` is the one key the spec requires.
-- A `ServiceError` carries its own status (401, 403, 404, 422) and message.
+  (``"title can't be blank"``): ``body`` is the one key the spec requires.
+- A `ServiceError` carries its own status (401, 403, 404, 422) and message, and may name
+  what failed beside it (``"article": ["not found"]``, ``"credentials": ["invalid"]``): the
+  keys and wording of Conduit's reference implementation, which clients and the RealWorld
+  test suites read.
 - Anything else (404 for unknown URLs, 405, 415, 500) goes through `demo.errors` as usual.
 """
 
@@ -25,8 +28,12 @@ SCHEMA_KEY = "_schema"
 ENVELOPES = frozenset({"user", "article", "comment"})
 
 
-def _leaves(messages: Any, name: str | None = None) -> Iterator[tuple[str, str]]:
-    """(field, message) pairs; envelope names and list indexes are not field names."""
+def _leaves(messages: Any, name: str | None = None) -> Iterator[tuple[str | None, str]]:
+    """(field, message) pairs; envelope names and list indexes are not field names.
+
+    The field is None for a message about the request body as a whole ("must be a JSON
+    object").
+    """
     if isinstance(messages, Mapping):
         for key, value in messages.items():
             if key == SCHEMA_KEY or isinstance(key, int):
@@ -40,16 +47,27 @@ def _leaves(messages: Any, name: str | None = None) -> Iterator[tuple[str, str]]
         for message in messages:
             yield from _leaves(message, name)
     else:
-        yield name or "body", str(messages)
+        yield name, str(messages)
 
 
 def validation_detail(messages: Any) -> dict[str, list[str]]:
-    """``{field: [messages]}`` plus ``body``, the summary of them all."""
+    """``{field: [messages]}`` plus ``body``, the summary of them all.
+
+    ``body`` is also a field name (an article's or a comment's text). Its own messages stay
+    as they are, first in the list, as under every other field key (``"body": ["can't be
+    blank"]``); messages about the request body as a whole and the other fields' messages
+    follow, each prefixed with what it is about (``"body must be a JSON object"``, ``"title
+    can't be blank"``).
+    """
     detail: dict[str, list[str]] = {}
+    whole_body: list[str] = []
     for field, message in _leaves(messages):
-        detail.setdefault(field, []).append(message)
-    # A field called "body" (a comment's) is in the summary, so nothing is lost here.
-    detail["body"] = [f"{field} {m}" for field in sorted(detail) for m in detail[field]]
+        if field is None:
+            whole_body.append(f"body {message}")
+        else:
+            detail.setdefault(field, []).append(message)
+    summary = [f"{field} {m}" for field in sorted(detail) if field != "body" for m in detail[field]]
+    detail["body"] = [*detail.get("body", []), *whole_body, *summary]
     return detail
 
 
@@ -67,6 +85,8 @@ def refused(error: ServiceError) -> Response:
     detail = error.detail
     if isinstance(detail, Mapping):
         detail = validation_detail(detail)
+    elif error.keyed:
+        detail = {"body": [detail], **error.keyed}
     return error_response(error.status, detail, headers)
 
 

@@ -36,11 +36,13 @@ own, so the effective limit is at most limit x workers until Redis is back.
 **The answer to a breach** is a 429 in the API's JSON error shape (``demo.errors``) with
 ``Retry-After``; every limited response carries ``X-RateLimit-Limit``, ``-Remaining`` and
 ``-Reset`` (``RATELIMIT_HEADERS_ENABLED``), so well-behaved clients can slow down before it.
+Flask-Limiter would add ``Retry-After`` to served answers too; `retry_after_only_when_refused`
+keeps it for refusals.
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 from flask_jwt_extended import decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_limiter.util import get_remote_address
@@ -155,6 +157,29 @@ api_key_quota = limiter.shared_limit(
     methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
     error_message="Too many requests with this API key; slow down.",
 )
+
+
+# Where Retry-After means something (RFC 9110, 10.2.3): a refusal to come back later.
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
+
+
+def retry_after_only_when_refused(response: Response) -> Response:
+    """Drop the `Retry-After` Flask-Limiter adds to every limited answer, 200s included.
+
+    `X-RateLimit-Reset` already tells a served client when its window ends; on a 200, 401 or
+    404 "retry after 60 seconds" would tell it to wait for nothing.
+    """
+    if response.status_code not in _RETRY_AFTER_STATUSES:
+        response.headers.pop("Retry-After", None)
+    return response
+
+
+def init_rate_limits(app: Flask) -> None:
+    """Bind Flask-Limiter to `app`, with its `Retry-After` kept for refusals only."""
+    # Registered first on purpose: Flask runs response hooks last-registered first, so this
+    # one runs after the limiter's, and sees the headers it added.
+    app.after_request(retry_after_only_when_refused)
+    limiter.init_app(app)
 
 
 def limit_api_blueprints(app: Flask) -> list[str]:

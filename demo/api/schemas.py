@@ -7,8 +7,8 @@ exact Conduit JSON shapes, so no view builds a dict by hand.
 
 - Request schemas `EXCLUDE` unknown keys: a client that sends extra fields (a read-only
   `slug`, a newer client's field) is served, not refused. The fields we do read are strict.
-- Messages follow Conduit's wording ("can't be empty"); the field name is added when the
-  messages are flattened into the error body.
+- Messages follow the wording of Conduit's reference implementation ("can't be blank"); the
+  field name is added when the messages are flattened into the error body.
 - marshmallow 4 dropped `Schema.context`: what a dump needs beyond the object (the token, the
   viewer's flags) is computed by the service and passed in as part of the object.
 """
@@ -32,7 +32,7 @@ from marshmallow import (
 from demo.auth.passwords import MAX_PASSWORD_BYTES
 from demo.data.articles import DEFAULT_LIMIT, MAX_LIMIT
 
-BLANK = "can't be empty"
+BLANK = "can't be blank"
 # Far beyond any real page; it keeps OFFSET inside a 32-bit integer on every database.
 MAX_OFFSET = 2**31 - 1
 MIN_PASSWORD_LENGTH = 8
@@ -51,7 +51,8 @@ def _too_long(maximum: int, unit: str = "characters") -> validate.Length:
 
 
 def _blank_check() -> validate.Length:
-    # Documents minLength 1; a blank value is refused earlier, in `Text._deserialize`.
+    # Documents minLength 1. `Text` refuses blank values earlier, in `_deserialize`; for a
+    # password, which keeps its spaces, this is what refuses the empty string.
     return validate.Length(min=1, error=BLANK)
 
 
@@ -65,7 +66,7 @@ STRING_ERRORS = {"required": BLANK, "null": BLANK, "invalid": "must be a string"
 
 
 class Text(fields.String):
-    """A string that may not be blank (the Conduit "can't be empty"), trimmed by default."""
+    """A string that may not be blank (Conduit's "can't be blank"), trimmed by default."""
 
     default_error_messages: ClassVar[dict[str, str]] = STRING_ERRORS
 
@@ -145,10 +146,21 @@ def _fits_bcrypt(password: str) -> None:
         raise ValidationError(f"is too long (maximum is {MAX_PASSWORD_BYTES} bytes)")
 
 
+class MinLength(validate.Length):
+    """`Length` that leaves the empty string to the blank check: one message per problem."""
+
+    def __call__(self, value: Any) -> Any:
+        return value if value == "" else super().__call__(value)
+
+
 def _new_password(**kwargs: Any) -> fields.String:
     too_short = f"is too short (minimum is {MIN_PASSWORD_LENGTH} characters)"
     return fields.String(
-        validate=[validate.Length(min=MIN_PASSWORD_LENGTH, error=too_short), _fits_bcrypt],
+        validate=[
+            _blank_check(),
+            MinLength(min=MIN_PASSWORD_LENGTH, error=too_short),
+            _fits_bcrypt,
+        ],
         error_messages=STRING_ERRORS,
         **kwargs,
     )
@@ -163,12 +175,14 @@ def _username(**kwargs: Any) -> Text:
 
 
 def _tag_list() -> fields.List:
+    # Optional, but a list when present: the spec types it as an array, so `null` is refused
+    # (422) rather than guessed at; `[]` clears the tags, leaving it out keeps them.
+    not_a_list = "must be a list of strings"
     return fields.List(
         Text(max_length=64),
         data_key="tagList",
-        allow_none=True,
         validate=_too_long(MAX_TAGS, "tags"),
-        error_messages={"invalid": "must be a list of strings"},
+        error_messages={"invalid": not_a_list, "null": not_a_list},
     )
 
 

@@ -70,17 +70,33 @@ def _commit_list_change() -> None:
 
 
 class ServiceError(Exception):
-    """A request the service refuses; `status` is the HTTP status the API answers with."""
+    """A request the service refuses; `status` is the HTTP status the API answers with.
+
+    `detail` is the message (or the field-keyed messages) for ``errors.body``; `keyed` adds
+    short messages under the name of what failed (``"article": ["not found"]``), which
+    clients and test suites written against Conduit read as well.
+    """
 
     status: ClassVar[int] = 400
 
-    def __init__(self, detail: str | Mapping[str, Sequence[str]]) -> None:
+    def __init__(
+        self,
+        detail: str | Mapping[str, Sequence[str]],
+        *,
+        keyed: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.keyed = dict(keyed or {})
 
 
 class NotFoundError(ServiceError):
     status = 404
+
+
+ARTICLE_NOT_FOUND = {"article": ["not found"]}
+PROFILE_NOT_FOUND = {"profile": ["not found"]}
+COMMENT_NOT_FOUND = {"comment": ["not found"]}
 
 
 class ForbiddenError(ServiceError):
@@ -143,7 +159,10 @@ def login(email: str, password: str) -> SignedInUser:
     """The account for these credentials; the same 401 for an unknown e-mail or a wrong password."""
     user = authenticate(email, password)
     if user is None:
-        raise CredentialsError({"email or password": ["is invalid"]})
+        raise CredentialsError(
+            "email or password is invalid",
+            keyed={"email or password": ["is invalid"], "credentials": ["invalid"]},
+        )
     db.session.commit()  # `authenticate` may have upgraded the hash
     return signed_in(user)
 
@@ -196,7 +215,7 @@ def _user_named(username: str) -> User:
     if _could_be_stored(username):
         user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFoundError(f"profile {username!r} not found")
+        raise NotFoundError(f"profile {username!r} not found", keyed=PROFILE_NOT_FOUND)
     return user
 
 
@@ -289,7 +308,7 @@ def feed(viewer: User, *, limit: int, offset: int) -> ArticleRowPage:
 def get_article(slug: str, viewer: User | None) -> ArticleRow:
     row = article_row(slug, viewer_id=_viewer_id(viewer)) if _could_be_stored(slug) else None
     if row is None:
-        raise NotFoundError(f"article {slug!r} not found")
+        raise NotFoundError(f"article {slug!r} not found", keyed=ARTICLE_NOT_FOUND)
     return row
 
 
@@ -298,14 +317,16 @@ def _article(slug: str) -> Article:
     if _could_be_stored(slug):
         article = db.session.scalar(select(Article).where(Article.slug == slug))
     if article is None:
-        raise NotFoundError(f"article {slug!r} not found")
+        raise NotFoundError(f"article {slug!r} not found", keyed=ARTICLE_NOT_FOUND)
     return article
 
 
 def _owned_article(viewer: User, slug: str) -> Article:
     article = _article(slug)
     if article.author_id != viewer.id:
-        raise ForbiddenError("only the author may change or delete this article")
+        raise ForbiddenError(
+            "only the author may change or delete this article", keyed={"article": ["forbidden"]}
+        )
     return article
 
 
@@ -466,9 +487,13 @@ def delete_comment(viewer: User, slug: str, comment_id: int) -> None:
         select(Comment).where(Comment.id == comment_id, Comment.article_id == article.id)
     )
     if comment is None:
-        raise NotFoundError(f"comment {comment_id} not found on article {slug!r}")
+        raise NotFoundError(
+            f"comment {comment_id} not found on article {slug!r}", keyed=COMMENT_NOT_FOUND
+        )
     if comment.author_id != viewer.id:
-        raise ForbiddenError("only the author may delete this comment")
+        raise ForbiddenError(
+            "only the author may delete this comment", keyed={"comment": ["forbidden"]}
+        )
     db.session.delete(comment)
     db.session.commit()
 

@@ -152,7 +152,7 @@ def _login() -> User | Response:
     user = authenticate(*credentials)
     if user is None:
         # One message for an unknown email and a wrong password: no account enumeration.
-        return token_refused(INVALID_LOGIN, error=None)
+        return token_refused(INVALID_LOGIN, error=None, keyed={"credentials": ["invalid"]})
     db.session.commit()  # keeps a hash that `authenticate` upgraded
     return user
 

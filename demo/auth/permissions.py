@@ -30,7 +30,7 @@ from flask_jwt_extended import get_current_user, get_jwt, verify_jwt_in_request
 from flask_login import current_user
 
 from demo.auth.api_keys import API_KEY_HEADER, authenticate_api_key
-from demo.auth.tokens import ROLES_CLAIM, role_names, token_refused
+from demo.auth.tokens import ROLES_CLAIM, TOKEN_MISSING, role_names, token_refused
 from demo.errors import error_response
 from demo.extensions import login_manager
 from demo.models import ApiKey, User
@@ -86,7 +86,9 @@ def _api_principal() -> Principal | Response:
     if presented_key is not None:
         record = authenticate_api_key(presented_key)
         if record is None:
-            return token_refused("Invalid or revoked API key.")
+            return token_refused(
+                "Invalid or revoked API key.", keyed={API_KEY_HEADER: ["is invalid"]}
+            )
         user = record.user
         return Principal(user, frozenset(role_names(user)), "api_key", api_key=record)
     # An invalid, expired or revoked JWT raises here and is answered by the JWT callbacks.
@@ -95,6 +97,7 @@ def _api_principal() -> Principal | Response:
             f"Authentication required: send 'Authorization: Bearer <token>' "
             f"or '{API_KEY_HEADER}: <key>'.",
             error=None,
+            keyed=TOKEN_MISSING,
         )
     # Roles come from the signed claim, not the database: that is the point of putting them
     # in the token. A demotion therefore applies from the next access token (15 minutes at

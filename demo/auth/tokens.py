@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,18 +131,36 @@ def accept_token_scheme() -> None:
         request.environ["HTTP_AUTHORIZATION"] = f"Bearer {credentials.strip()}"
 
 
-def token_refused(message: str, error: str | None = "invalid_token") -> Response:
-    """401 in the client's format, with the RFC 6750 challenge telling it what went wrong."""
+TOKEN_MISSING = {"token": ["is missing"]}
+TOKEN_INVALID = {"token": ["is invalid"]}
+TOKEN_EXPIRED = {"token": ["has expired"]}
+
+
+def token_refused(
+    message: str,
+    error: str | None = "invalid_token",
+    *,
+    keyed: Mapping[str, Sequence[str]] = TOKEN_INVALID,
+) -> Response:
+    """401 in the client's format, with the RFC 6750 challenge telling it what went wrong.
+
+    JSON clients get the message in ``errors.body`` and, under `keyed`, what failed
+    (``"token": ["is missing"]``), as Conduit's reference implementation and the RealWorld
+    test suites name it.
+    """
     challenge = f'Bearer realm="{REALM}"'
     if error:
         challenge += f', error="{error}"'
-    return error_response(401, message, {"WWW-Authenticate": challenge})
+    detail = {"body": [message], **keyed}
+    return error_response(401, detail, {"WWW-Authenticate": challenge})
 
 
 @jwt.unauthorized_loader
 def _missing_token(reason: str) -> Response:
     # No credentials at all: RFC 6750 says the challenge carries no error code.
-    return token_refused(f"Authentication required: {reason.rstrip('.')}.", error=None)
+    return token_refused(
+        f"Authentication required: {reason.rstrip('.')}.", error=None, keyed=TOKEN_MISSING
+    )
 
 
 @jwt.invalid_token_loader
@@ -154,8 +173,10 @@ def _invalid_token(reason: str) -> Response:
 @jwt.expired_token_loader
 def _expired_token(_header: dict, payload: dict) -> Response:
     if payload.get("type") == "refresh":
-        return token_refused("The refresh token has expired: log in again.")
-    return token_refused("The access token has expired: get a new one from /api/auth/refresh.")
+        return token_refused("The refresh token has expired: log in again.", keyed=TOKEN_EXPIRED)
+    return token_refused(
+        "The access token has expired: get a new one from /api/auth/refresh.", keyed=TOKEN_EXPIRED
+    )
 
 
 @jwt.revoked_token_loader

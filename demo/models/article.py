@@ -12,6 +12,7 @@ from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from demo.extensions import db
+from demo.models.sqlite import NEVER_REUSE_IDS
 from demo.models.types import TimestampMixin
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ class Tag(db.Model):
     """A tag name, shared by every article that uses it."""
 
     __tablename__ = "tags"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
@@ -55,7 +57,7 @@ class Article(TimestampMixin, db.Model):
 
     __tablename__ = "articles"
     # Lists are newest first; (created_at, id) serves both that sort and keyset pagination.
-    __table_args__ = (Index(None, "created_at", "id"),)
+    __table_args__ = (Index(None, "created_at", "id"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(255), unique=True)
@@ -89,6 +91,7 @@ class Comment(TimestampMixin, db.Model):
     """A comment on an article; goes when its article or its author goes."""
 
     __tablename__ = "comments"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     body: Mapped[str] = mapped_column(Text)

@@ -14,6 +14,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from demo.extensions import db
+from demo.models.sqlite import NEVER_REUSE_IDS
 from demo.models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ class ApiKey(db.Model):
     """One named API key of a user; revoked keys are kept for the audit trail."""
 
     __tablename__ = "api_keys"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -53,7 +55,7 @@ class OAuthAccount(db.Model):
     """
 
     __tablename__ = "oauth_accounts"
-    __table_args__ = (UniqueConstraint("provider", "subject"),)
+    __table_args__ = (UniqueConstraint("provider", "subject"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -15,6 +15,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from demo.extensions import db
+from demo.models.sqlite import NEVER_REUSE_IDS
 from demo.models.types import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class UploadedFile(db.Model):
             "purpose IN ('avatar', 'attachment', 'file')",
             name="purpose_known",
         ),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,6 +13,7 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from demo.extensions import db
+from demo.models.sqlite import NEVER_REUSE_IDS
 from demo.models.types import TimestampMixin
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class Role(db.Model):
     """A named permission set (admin, editor, viewer) granted to users."""
 
     __tablename__ = "roles"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(32), unique=True)
@@ -63,6 +65,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     """
 
     __tablename__ = "users"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

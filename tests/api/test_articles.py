@@ -111,10 +111,12 @@ def test_create_refuses_missing_and_mistyped_fields(client, api_user):
     response = client.post("/api/articles", json=body, headers=api_user.headers)
     assert response.status_code == 422
     errors = errors_of(response)
-    assert errors["title"] == ["can't be empty"]
-    assert errors["description"] == ["can't be empty"]
+    assert errors["title"] == ["can't be blank"]
+    assert errors["description"] == ["can't be blank"]
     assert errors["tagList"] == ["must be a list of strings"]
-    assert "body can't be empty" in errors["body"]
+    # `body` is the article's field and the summary: its own message first, then the rest.
+    assert errors["body"][0] == "can't be blank"
+    assert "title can't be blank" in errors["body"]
 
 
 @pytest.mark.answers("Q085", "Q149")
@@ -153,7 +155,10 @@ def test_unknown_slug_is_a_json_404(client):
     """GET /api/articles/<unknown>: 404 in the Conduit error shape."""
     response = client.get("/api/articles/no-such-article")
     assert response.status_code == 404
-    assert errors_of(response)["body"] == ["article 'no-such-article' not found"]
+    assert errors_of(response) == {
+        "body": ["article 'no-such-article' not found"],
+        "article": ["not found"],
+    }
 
 
 @pytest.mark.answers("Q062", "Q084")
@@ -188,6 +193,22 @@ def test_an_update_that_keeps_the_slug_text_keeps_the_slug(client, api_user, wri
     assert first["slug"] == "how-to-train-your-dragon"
 
 
+@pytest.mark.answers("Q149")
+def test_a_null_tag_list_is_refused_on_create_and_update(client, api_user, write_article):
+    """`tagList` is optional but typed as an array: `null` is a 422 and the tags stay."""
+    slug = write_article(api_user, tagList=["dragons"])["slug"]
+    for method, url in (("post", "/api/articles"), ("put", f"/api/articles/{slug}")):
+        body = {"article": {"title": "T", "description": "D", "body": "B", "tagList": None}}
+        response = getattr(client, method)(url, json=body, headers=api_user.headers)
+        assert response.status_code == 422, method
+        assert errors_of(response)["tagList"] == ["must be a list of strings"]
+    assert client.get(f"/api/articles/{slug}").get_json()["article"]["tagList"] == ["dragons"]
+    cleared = client.put(
+        f"/api/articles/{slug}", json={"article": {"tagList": []}}, headers=api_user.headers
+    )
+    assert cleared.get_json()["article"]["tagList"] == []
+
+
 def test_update_refuses_a_blank_title(client, api_user, write_article):
     """A title of only spaces is a 422, not an article with an empty title."""
     slug = write_article(api_user)["slug"]
@@ -195,7 +216,7 @@ def test_update_refuses_a_blank_title(client, api_user, write_article):
         f"/api/articles/{slug}", json={"article": {"title": "  "}}, headers=api_user.headers
     )
     assert response.status_code == 422
-    assert errors_of(response)["title"] == ["can't be empty"]
+    assert errors_of(response)["title"] == ["can't be blank"]
 
 
 @pytest.mark.answers("Q085")
@@ -207,7 +228,11 @@ def test_only_the_author_may_update_or_delete(client, api_user, other_user, writ
     )
     delete = client.delete(f"/api/articles/{slug}", headers=other_user.headers)
     assert put.status_code == delete.status_code == 403
-    assert errors_of(put)["body"] == ["only the author may change or delete this article"]
+    assert errors_of(put) == errors_of(delete)
+    assert errors_of(put) == {
+        "body": ["only the author may change or delete this article"],
+        "article": ["forbidden"],
+    }
     assert client.get(f"/api/articles/{slug}").get_json()["article"]["title"] != "Hijacked"
 
 
@@ -273,7 +298,7 @@ def test_text_with_a_nul_character_is_422_not_500(client, api_user, write_articl
     update = {"article": {"body": "\x00"}}
     response = client.put(f"/api/articles/{slug}", json=update, headers=api_user.headers)
     assert response.status_code == 422
-    assert errors_of(response)["body"] == ["body must not contain NUL characters"]
+    assert errors_of(response)["body"] == ["must not contain NUL characters"]
 
 
 def test_a_slug_with_a_nul_character_is_404_not_500(client, api_user):

@@ -62,7 +62,7 @@ def test_a_comment_needs_a_token_and_a_body(client, api_user, slug):
     assert anonymous.status_code == 401
     response = comment(client, api_user, slug, "  ")
     assert response.status_code == 422
-    assert response.get_json() == {"errors": {"body": ["body can't be empty"]}}
+    assert response.get_json() == {"errors": {"body": ["can't be blank"]}}
 
 
 def test_the_author_deletes_a_comment_with_204(client, other_user, slug):
@@ -83,7 +83,10 @@ def test_only_the_comment_author_may_delete_it(client, api_user, other_user, slu
     assert client.delete(url).status_code == 401
     forbidden = client.delete(url, headers=api_user.headers)
     assert forbidden.status_code == 403
-    assert errors_of(forbidden)["body"] == ["only the author may delete this comment"]
+    assert errors_of(forbidden) == {
+        "body": ["only the author may delete this comment"],
+        "comment": ["forbidden"],
+    }
     assert len(client.get(f"/api/articles/{slug}/comments").get_json()["comments"]) == 1
 
 
@@ -92,9 +95,9 @@ def test_deleting_an_unknown_comment_is_404(client, api_user, write_article, slu
     other_slug = write_article(api_user, title="Another one")["slug"]
     comment_id = comment(client, api_user, other_slug).get_json()["comment"]["id"]
     headers = api_user.headers
-    assert (
-        client.delete(f"/api/articles/{slug}/comments/999999", headers=headers).status_code == 404
-    )
+    unknown = client.delete(f"/api/articles/{slug}/comments/999999", headers=headers)
+    assert unknown.status_code == 404
+    assert unknown.get_json()["errors"]["comment"] == ["not found"]
     wrong_article = client.delete(f"/api/articles/{slug}/comments/{comment_id}", headers=headers)
     assert wrong_article.status_code == 404
     assert (
@@ -112,3 +115,13 @@ def test_a_comment_id_beyond_the_integer_column_is_404_not_500(client, api_user,
         )
         assert response.status_code == 404
         assert errors_of(response)["body"]
+
+
+def test_a_deleted_comments_id_is_never_given_to_another(client, api_user, slug):
+    """Delete the newest comment, add one: it gets a new id (SQLite included, as PostgreSQL)."""
+    first_id = comment(client, api_user, slug).get_json()["comment"]["id"]
+    url = f"/api/articles/{slug}/comments/{first_id}"
+    assert client.delete(url, headers=api_user.headers).status_code == 204
+    second_id = comment(client, api_user, slug).get_json()["comment"]["id"]
+    assert second_id > first_id
+    assert client.delete(url, headers=api_user.headers).status_code == 404

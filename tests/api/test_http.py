@@ -100,7 +100,7 @@ def test_both_view_styles_share_schemas_services_and_errors(client, api_user, wr
     function_404 = client.get("/api/articles/nope/comments")
     method_404 = client.get("/api/articles/nope")
     assert function_404.status_code == method_404.status_code == 404
-    assert set(errors_of(function_404)) == set(errors_of(method_404)) == {"body"}
+    assert set(errors_of(function_404)) == set(errors_of(method_404)) == {"body", "article"}
 
 
 @pytest.mark.answers("Q062", "Q063", "Q084")
@@ -153,7 +153,7 @@ def test_a_body_not_declared_as_json_is_415(client, api_user):
         ("{not json", "body is not valid JSON"),
         ("[1, 2]", "body must be a JSON object"),
         ('{"user": "jake"}', "user must be a JSON object"),
-        ('{"user": null}', "user can't be empty"),
+        ('{"user": null}', "user can't be blank"),
     ],
 )
 def test_a_json_body_of_the_wrong_shape_is_422(client, raw, message):

@@ -18,7 +18,10 @@ def test_profile_is_public_and_not_followed_by_anonymous_viewers(client, api_use
 
 def test_unknown_profile_is_404(client, api_user):
     """An unknown username: 404 in the Conduit error shape, for reads and for follows."""
-    assert errors_of(client.get("/api/profiles/nobody"))["body"] == ["profile 'nobody' not found"]
+    assert errors_of(client.get("/api/profiles/nobody")) == {
+        "body": ["profile 'nobody' not found"],
+        "profile": ["not found"],
+    }
     assert client.post("/api/profiles/nobody/follow", headers=api_user.headers).status_code == 404
     assert client.delete("/api/profiles/nobody/follow", headers=api_user.headers).status_code == 404
 

@@ -56,6 +56,8 @@ def test_the_budget_runs_down_in_headers_then_answers_429_in_json_with_retry_aft
     assert refused.is_json
     assert "the limit is 3/minute" in refused.get_json()["errors"]["body"][0]
     assert 0 < int(refused.headers["Retry-After"]) <= 60
+    # Only the refusal says when to come back; served answers have X-RateLimit-Reset.
+    assert [("Retry-After" in a.headers) for a in answers] == [False, False, False, True]
 
 
 @pytest.mark.answers("Q152")

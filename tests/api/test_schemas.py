@@ -66,9 +66,9 @@ def test_load_reports_every_problem_at_once_keyed_by_field():
         NewArticleRequest().load({"article": {"title": "", "tagList": ["ok", 7]}})
     assert caught.value.messages == {
         "article": {
-            "title": ["can't be empty"],
-            "description": ["can't be empty"],
-            "body": ["can't be empty"],
+            "title": ["can't be blank"],
+            "description": ["can't be blank"],
+            "body": ["can't be blank"],
             "tagList": {1: ["must be a string"]},
         }
     }
@@ -78,12 +78,12 @@ def test_load_reports_every_problem_at_once_keyed_by_field():
 def test_nested_messages_flatten_to_field_names_and_a_body_summary():
     """The 422 body: field keys clients know, plus the `body` list the spec requires."""
     detail = validation_detail(
-        {"article": {"title": ["can't be empty"], "tagList": {1: ["must be a string"]}}}
+        {"article": {"title": ["can't be blank"], "tagList": {1: ["must be a string"]}}}
     )
     assert detail == {
-        "title": ["can't be empty"],
+        "title": ["can't be blank"],
         "tagList": ["must be a string"],
-        "body": ["tagList must be a string", "title can't be empty"],
+        "body": ["tagList must be a string", "title can't be blank"],
     }
     assert validation_detail({"_schema": ["must be a JSON object"]}) == {
         "body": ["body must be a JSON object"]

@@ -73,7 +73,9 @@ def test_wrong_malformed_or_unknown_keys_are_refused(app, client):
     for bad in (f"fp_{prefix}_{'A' * 43}", "not-a-key", "fp__", f"fp_{'0' * 12}_secret"):
         response = client.get("/api/auth/me", headers={"X-API-Key": bad})
         assert response.status_code == 401, bad
-        assert response.get_json() == {"errors": {"body": ["Invalid or revoked API key."]}}
+        assert response.get_json() == {
+            "errors": {"body": ["Invalid or revoked API key."], "X-API-Key": ["is invalid"]}
+        }
     assert split_key("fp_abc_with_underscores_inside") == "abc"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt as pyjwt
 import pytest
@@ -20,9 +20,14 @@ class ShiftableClock:
 
     def __init__(self) -> None:
         self.offset = timedelta(0)
+        self.stopped_at: datetime | None = None
 
     def advance(self, **delta: float) -> None:
         self.offset += timedelta(**delta)
+
+    def stand_at(self, moment: datetime) -> None:
+        """Stop the clock at `moment`: a boundary test must not depend on how long the test ran."""
+        self.stopped_at, self.offset = moment, timedelta(0)
 
 
 @pytest.fixture
@@ -39,6 +44,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[ShiftableClock]:
     class ShiftedDatetime(real_datetime, metaclass=SameInstances):
         @classmethod
         def now(cls, tz=None):
+            if shiftable.stopped_at is not None:
+                return shiftable.stopped_at.astimezone(tz) + shiftable.offset
             return real_datetime.now(tz) + shiftable.offset
 
     monkeypatch.setattr(pyjwt.api_jwt, "datetime", ShiftedDatetime)
@@ -102,7 +109,9 @@ def test_wrong_password_and_unknown_email_get_the_same_401(app, client):
 
     assert wrong_password.status_code == unknown_email.status_code == 401
     assert wrong_password.get_json() == unknown_email.get_json()
-    assert wrong_password.get_json() == {"errors": {"body": ["Invalid email or password."]}}
+    assert wrong_password.get_json() == {
+        "errors": {"body": ["Invalid email or password."], "credentials": ["invalid"]}
+    }
 
 
 @pytest.mark.answers("Q048")
@@ -248,6 +257,9 @@ def test_a_role_change_reaches_tokens_at_the_next_refresh(app, client):
 def test_access_token_expires_after_fifteen_minutes(app, client, clock):
     """Moving the clock: valid at 14:59, refused at 15:01 with a message that says what to do."""
     access = get_tokens(client, create_user("ada"))["access_token"]
+    # Counted from the token's own whole-second `iat`, not from "now": a test that took a
+    # second to get here must not see the token expire early.
+    clock.stand_at(datetime.fromtimestamp(decode_token(access)["iat"], UTC))
 
     clock.advance(minutes=14, seconds=59)
     assert client.get("/api/auth/me", headers=bearer(access)).status_code == 200
@@ -256,6 +268,7 @@ def test_access_token_expires_after_fifteen_minutes(app, client, clock):
     response = client.get("/api/auth/me", headers=bearer(access))
     _assert_refused(response, "The access token has expired")
     assert "/api/auth/refresh" in response.get_json()["errors"]["body"][0]
+    assert response.get_json()["errors"]["token"] == ["has expired"]
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
 
 

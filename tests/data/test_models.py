@@ -137,6 +137,20 @@ def test_foreign_keys_are_enforced_on_every_backend(db):
         db.session.flush()
 
 
+@pytest.mark.answers("Q074")
+def test_every_table_with_an_integer_id_never_reuses_ids_on_sqlite(db):
+    """Each such table carries AUTOINCREMENT on SQLite, where ids are otherwise reused."""
+    surrogate = [
+        table
+        for table in db.metadata.sorted_tables
+        if len(table.primary_key.columns) == 1
+        and table.primary_key.columns[0].type.python_type is int
+    ]
+    assert {t.name for t in surrogate} >= {"users", "comments", "articles", "api_keys"}
+    for table in surrogate:
+        assert table.dialect_options["sqlite"]["autoincrement"] is True, table.name
+
+
 @pytest.mark.answers("Q146")
 def test_a_user_cannot_follow_themselves(db):
     """The CHECK constraint on follows refuses a self-follow."""
@@ -262,7 +276,8 @@ def test_constraints_are_named_by_the_naming_convention(db):
     assert uniques == {"uq_users_email", "uq_users_username"}
     fks = {fk["name"] for fk in inspector.get_foreign_keys("comments")}
     assert fks == {"fk_comments_article_id_articles", "fk_comments_author_id_users"}
-    assert inspector.get_pk_constraint("articles")["name"] == "pk_articles"
+    # A link table's: SQLite writes an AUTOINCREMENT key inline, where it has no name.
+    assert inspector.get_pk_constraint("follows")["name"] == "pk_follows"
     checks = {ck["name"] for ck in inspector.get_check_constraints("follows")}
     assert checks == {"ck_follows_not_self"}
 
