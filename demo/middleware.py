@@ -6,9 +6,12 @@ It gives every request an id (honouring a sane incoming `X-Request-ID`), echoes 
 response, and writes one access line with method, path, status and duration once the
 body has been sent. `ProxyFix` (Werkzeug's own middleware) is applied inside it.
 
-The access line is optional (``access_log=False``, config ``ACCESS_LOG``): under gunicorn,
-whose own access line already carries the request id from the response header, a second
-line per request would only cost time (see gunicorn.conf.py).
+It also keeps each response to one `Date` header. Werkzeug dates some responses itself
+(`send_file`, `make_conditional`), and Werkzeug's development server (`python -m demo`,
+`flask run`) writes a `Date` of its own on every response without looking at the app's:
+two `Date` headers are invalid, since the field takes a single value (RFC 9110, 5.3 and
+6.6.1). Under that server the app's copy is dropped. gunicorn drops it by itself and writes
+its own; uWSGI writes none, so there the app's is the one clients get.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ REQUEST_ID_HEADER = "X-Request-ID"
 ENVIRON_KEY = "flaskproof.request_id"
 # Ids from outside are echoed into logs and headers: accept only a short, plain token.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# SERVER_SOFTWARE prefixes of the servers that add their own Date beside the app's.
+SERVERS_THAT_DATE_RESPONSES = ("Werkzeug/",)
 
 access_log = logging.getLogger("demo.access")
 # The id of the request this thread (or task) is serving; read by every log record.
@@ -58,12 +63,15 @@ class RequestIdMiddleware:
         current_request_id.set(request_id)
         started = time.perf_counter()
         seen: dict[str, str] = {}
+        replaced = ("x-request-id", "date")
+        if not environ.get("SERVER_SOFTWARE", "").startswith(SERVERS_THAT_DATE_RESPONSES):
+            replaced = ("x-request-id",)
 
         def start_response_with_id(
             status: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Any:
             seen["status"] = status.split(" ", 1)[0]
-            headers = [(k, v) for k, v in headers if k.lower() != "x-request-id"]
+            headers = [(k, v) for k, v in headers if k.lower() not in replaced]
             headers.append((REQUEST_ID_HEADER, request_id))
             return start_response(status, headers, exc_info)
 

@@ -161,12 +161,9 @@ def conditional_response(response: Response) -> Response:
         # caller's credentials, so shared caches keep one copy per Authorization header.
         response.cache_control.no_cache = True
         response.vary.add("Authorization")
-        set_by_view = "Date" in response.headers
+        # Werkzeug dates the response here; `demo.middleware` drops that copy under the
+        # one server that would send it beside its own, so clients see one Date header.
         response.make_conditional(request)
-        if not set_by_view:
-            # Werkzeug adds a Date here, and gunicorn, Werkzeug's server and nginx each add
-            # their own: a response must not carry two Date headers (RFC 9110, 5.3).
-            response.headers.remove("Date")
     return response
 
 

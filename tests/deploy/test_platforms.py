@@ -20,7 +20,7 @@ GUNICORN = Path(sys.executable).parent / "gunicorn"
 CLOUD_RUN_GRACE_SECONDS = 10
 
 
-@pytest.mark.answers("Q169")
+@pytest.mark.answers("Q092", "Q169")
 def test_gunicorn_binds_the_platform_port_trusts_its_front_end_and_stops_on_sigterm(tmp_path):
     """With only PORT and PROXY_FIX_* set, the app serves, sees https and the client, exits fast."""
     port = free_port()
@@ -36,5 +36,9 @@ def test_gunicorn_binds_the_platform_port_trusts_its_front_end_and_stops_on_sigt
         assert seen.json()["scheme"] == "https"
         assert seen.json()["remote_addr"] == "198.51.100.7"
         assert requests.get(f"{server.url}/readyz", timeout=5).status_code == 200
+        # gunicorn replaces the app's Date (send_file's here) with its own: one, not two.
+        static = requests.get(f"{server.url}/static/site.css", timeout=5)
+        assert static.status_code == 200
+        assert len(static.raw.headers.getlist("Date")) == 1
 
         assert server.stop(timeout=CLOUD_RUN_GRACE_SECONDS) == 0, server.log()

@@ -19,7 +19,7 @@ from tests.deploy.servers import free_port, live_server, production_env
 UWSGI = Path(sys.executable).parent / "uwsgi"
 
 
-@pytest.mark.answers("Q171")
+@pytest.mark.answers("Q092", "Q171")
 def test_uwsgi_ini_serves_the_app_and_stops_on_sigterm(tmp_path):
     """Under uWSGI the full app answers (probes, request ids, database, Socket.IO polling)."""
     assert os.access(UWSGI, os.X_OK), f"{UWSGI} is missing: `uv sync` installs pyuwsgi"
@@ -35,6 +35,11 @@ def test_uwsgi_ini_serves_the_app_and_stops_on_sigterm(tmp_path):
         ready = requests.get(f"{server.url}/readyz", timeout=5)
         assert ready.status_code == 200
         assert ready.json()["checks"] == {"database": "ok"}
+
+        # uWSGI writes no Date of its own, so the app's (Werkzeug's send_file) is the one.
+        static = requests.get(f"{server.url}/static/site.css", timeout=5)
+        assert static.status_code == 200
+        assert len(static.raw.headers.getlist("Date")) == 1
 
         # The Engine.IO handshake over long-polling, the transport uWSGI can serve here.
         handshake = requests.get(

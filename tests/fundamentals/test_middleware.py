@@ -5,10 +5,13 @@ from __future__ import annotations
 import inspect
 import logging
 import re
+import threading
 
 import pytest
+import requests
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.serving import make_server
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
@@ -143,3 +146,37 @@ def test_access_line_can_be_left_to_the_server(caplog):
 
     assert response.headers[REQUEST_ID_HEADER] == "served-once"
     assert not [r for r in caplog.records if r.name == "demo.access"]
+
+
+@pytest.mark.answers("Q092")
+@pytest.mark.parametrize(
+    ("server", "app_date_kept"),
+    [("Werkzeug/3.1.3", False), ("gunicorn/27.0.1", True), ("uWSGI", True), (None, True)],
+)
+def test_a_response_reaches_the_server_with_at_most_one_date(app, server, app_date_kept):
+    """The app's Date is dropped only for Werkzeug's server, which would send its own beside it."""
+    environ = {"SERVER_SOFTWARE": server} if server else {}
+    client = app.test_client()
+    # A static file (send_file) and a conditional answer: the two places Werkzeug dates one.
+    for url in ("/static/site.css", "/api/tags"):
+        response = client.get(url, environ_base=environ)
+        response.close()
+        assert response.status_code == 200, url
+        assert len(response.headers.getlist("Date")) == (1 if app_date_kept else 0), url
+
+
+@pytest.mark.answers("Q092")
+def test_werkzeugs_own_server_sends_one_date_header(app):
+    """Over the wire from Werkzeug's server (`python -m demo`'s): one Date, the server's."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        for path in ("/static/site.css", "/api/tags"):
+            response = requests.get(f"http://127.0.0.1:{server.server_port}{path}", timeout=10)
+            assert response.status_code == 200, path
+            assert len(response.raw.headers.getlist("Date")) == 1, path
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
