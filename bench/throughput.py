@@ -61,6 +61,7 @@ from bench.nginx_local import (
     nginx_binary,
     stop_process,
 )
+from bench.processes import children_of
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -165,22 +166,6 @@ class Summary:
 
 
 # --- processes -------------------------------------------------------------------------
-
-
-def children_of(pid: int) -> list[int]:
-    """Process ids whose parent is `pid`, read from /proc/<n>/stat."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name is in parentheses and may contain spaces: split after it.
-        if int(stat.rpartition(")")[2].split()[1]) == pid:
-            found.append(int(entry.name))
-    return found
 
 
 def cpu_seconds(pids: Sequence[int]) -> float:

@@ -36,6 +36,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as a plain script: `python bench/upload_stream.py`
+
+from bench.processes import children_of  # noqa: E402
+
 BIN = Path(sys.executable).parent
 MIB = 1024 * 1024
 
@@ -82,23 +86,6 @@ def reset_peak(pid: int) -> bool:
     except OSError:
         return False
     return True
-
-
-def children_of(pid: int) -> list[int]:
-    """Process ids whose parent is `pid`, read from /proc/<n>/stat."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name is in parentheses and may contain spaces: split after it.
-        parent = int(stat.rpartition(")")[2].split()[1])
-        if parent == pid:
-            found.append(int(entry.name))
-    return found
 
 
 def free_port() -> int:
