@@ -10,6 +10,7 @@ The database is SQLite in memory unless `TEST_DATABASE_URL` names a real server:
 
 from __future__ import annotations
 
+import gc
 import os
 import weakref
 from collections.abc import Callable, Iterable, Iterator
@@ -35,6 +36,21 @@ from tests.support.services import REDIS_URL
 
 # Records how the answer-proving tests fared, for the answers pages (issue 9).
 pytest_plugins = ["tests.support.answer_results"]
+
+# A Flask app is a web of reference cycles, so each test's app is freed by the cyclic
+# garbage collector, never by reference counting. With CPython's default thresholds
+# (700, 10, 10) a full collection ran every 14 tests or so, and each one walked the whole
+# session's heap (pytest, every imported module, about a million objects by the end). A full
+# collection a tenth as often frees the same apps. Measured on the whole SQLite run: 96 full
+# collections taking 65 s became 43 taking 41 s.
+FULL_COLLECTION_EVERY = 100  # gen-1 collections per full one (CPython's default: 10)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Collect the oldest generation less often (see FULL_COLLECTION_EVERY)."""
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
+
 
 # Every engine that opened a connection during the current test, whichever app built it.
 _engines_used: weakref.WeakSet[Engine] = weakref.WeakSet()

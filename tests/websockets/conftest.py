@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask, session
@@ -68,12 +68,14 @@ def bob(app: Flask) -> User:
 
 
 @pytest.fixture
-def connect(app: Flask) -> Callable[..., SocketIOTestClient]:
+def connect(app: Flask) -> Iterator[Callable[..., SocketIOTestClient]]:
     """Open Flask-SocketIO test clients on this app: `connect("/chat", user=ann)`.
 
     `user=` connects with that user's session cookie (as the app's pages do), `token=` with
     a JWT in the `auth` payload (as API clients do), neither with no credentials at all.
     """
+
+    opened: list[SocketIOTestClient] = []
 
     def open_client(
         namespace: str,
@@ -88,8 +90,14 @@ def connect(app: Flask) -> Callable[..., SocketIOTestClient]:
         # A fresh app context, as a server gives each connection: inside the test's own one,
         # Flask-Login's user cached on `g` by an earlier connect would leak into this one.
         with app.app_context():
-            return socketio.test_client(
+            client = socketio.test_client(
                 app, namespace=namespace, auth=auth, flask_test_client=browser
             )
+        opened.append(client)
+        return client
 
-    return open_client
+    yield open_client
+    # Flask-SocketIO files every test client in a class-level dict and never removes it,
+    # even on disconnect: each one would keep its app (a few MB) alive for the whole run.
+    for client in opened:
+        SocketIOTestClient.clients.pop(client.eio_sid, None)
