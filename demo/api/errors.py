@@ -82,12 +82,11 @@ def refused(error: ServiceError) -> Response:
     if isinstance(error, CredentialsError):
         # A 401 names the scheme to authenticate with (RFC 9110, section 15.5.2).
         headers["WWW-Authenticate"] = f'Token realm="{REALM}"'
-    detail = error.detail
-    if isinstance(detail, Mapping):
-        detail = validation_detail(detail)
-    elif error.keyed:
-        detail = {"body": [detail], **error.keyed}
-    return error_response(error.status, detail, headers)
+    if isinstance(error.detail, Mapping):
+        detail = validation_detail(error.detail)
+    else:
+        detail = {"body": [error.detail]}
+    return error_response(error.status, {**detail, **error.keyed}, headers)
 
 
 def register_error_handlers(bp: Blueprint) -> None:

@@ -160,8 +160,7 @@ def login(email: str, password: str) -> SignedInUser:
     user = authenticate(email, password)
     if user is None:
         raise CredentialsError(
-            "email or password is invalid",
-            keyed={"email or password": ["is invalid"], "credentials": ["invalid"]},
+            {"email or password": ["is invalid"]}, keyed={"credentials": ["invalid"]}
         )
     db.session.commit()  # `authenticate` may have upgraded the hash
     return signed_in(user)
